@@ -1,0 +1,49 @@
+# Two commands for a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8050
+WORKERS ?= 2
+
+.PHONY: setup fetch build warehouse run dev test lint bench bench-quick clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+fetch: setup
+	$(PY) -m observatory fetch
+
+build: setup
+	$(PY) -m observatory build
+
+# Build only when there is no warehouse yet (make build always rebuilds).
+warehouse: setup
+	$(PY) -m observatory build --if-missing
+
+run: setup fetch warehouse
+	$(VENV)/bin/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) --access-logfile - app:server
+
+dev: setup warehouse
+	$(PY) app.py
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: setup warehouse
+	$(PY) -m bench
+
+bench-quick: setup warehouse
+	$(PY) -m bench --quick
+
+clean:
+	rm -rf data/warehouse data/cache .pytest_cache

@@ -1,0 +1,35 @@
+"""python -m bench [--quick]: run every benchmark, print the tables, write bench/results.json."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+from pathlib import Path
+
+from bench import build
+
+HERE = Path(__file__).parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument(
+        "--quick", action="store_true", help="one repetition, small scale (CI keeps it working)"
+    )
+    args = parser.parse_args()
+    results = {
+        "when": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "quick": args.quick,
+    }
+    results["build"] = build.run(repeat=1 if args.quick else 3)
+    print(build.report(results["build"]))
+    target = HERE / ("results-quick.json" if args.quick else "results.json")
+    target.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""python -m observatory fetch | build | ingest SOURCE PATH [--release R] | info [--json]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from observatory.config import Settings
+
+
+def _fetch(settings: Settings, args) -> int:
+    from observatory.ingest.sources import FetchError, fetch_all
+
+    try:
+        files = fetch_all(settings, only_load=not args.all, progress=not args.quiet)
+    except FetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for f, path in files:
+        print(f"ok  {f.source:<24} {f.release or f.key or '':<26} {path}")
+    return 0
+
+
+def _build(settings: Settings, args) -> int:
+    from observatory.ingest.errors import IngestError
+    from observatory.ingest.sources import FetchError
+    from observatory.ingest.warehouse import CheckError, build
+
+    if args.if_missing and settings.warehouse_path.exists():
+        print(f"warehouse present: {settings.warehouse_path} (run `make build` to rebuild)")
+        return 0
+    try:
+        build(settings)
+    except (FetchError, IngestError, CheckError) as exc:
+        print(f"error: build failed, the live warehouse is unchanged.\n{exc}", file=sys.stderr)
+        return 2
+    if not args.skip_boundaries:
+        from observatory.ingest.boundaries_step import build_boundaries_from_sources
+
+        build_boundaries_from_sources(settings)
+    return 0
+
+
+def _ingest(settings: Settings, args) -> int:
+    from observatory.ingest.errors import IngestError
+    from observatory.ingest.warehouse import CheckError, ingest
+
+    options = {}
+    if args.source == "generic":
+        options = {"country": args.country or settings.country, "mapping": args.mapping}
+    try:
+        ingest(
+            settings, args.source, Path(args.path), release=args.release, encoding=args.encoding, **options
+        )
+    except (IngestError, CheckError, KeyError, FileNotFoundError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) else exc
+        print(f"error: import refused, the warehouse is unchanged.\n{message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _info(settings: Settings, args) -> int:
+    from observatory.db import Warehouse, WarehouseUnavailable
+
+    try:
+        info = Warehouse(settings.warehouse_path).info(settings.country)
+    except WarehouseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    for s in info["sources"]:
+        print(
+            f"{s['name']:<24} release {s['release']:<11} {s['rows']:>8,} rows  {s['first_period']} .. {s['last_period']}"
+        )
+        print("    " + "  ".join(f"{y}: {v:,}" for y, v in s["totals_by_year"].items()))
+    print("territories: " + ", ".join(f"{k} {v}" for k, v in info["territories"].items()))
+    for f in info["failed_loads"]:
+        print(
+            f"failed load: {f['source']} {f['file_name']} at {f['started_at']}: {f['error'].splitlines()[0]}"
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m observatory", description=__doc__)
+    parser.add_argument(
+        "--warehouse",
+        help="warehouse file (default: OBSERVATORY_WAREHOUSE or data/warehouse/observatory.duckdb)",
+    )
+    parser.add_argument(
+        "--mirror", help="mirror folder of the declared files (default: OBSERVATORY_MIRROR or ../shared/data)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("fetch", help="find or download every declared file and check its sha256")
+    p.add_argument("--all", action="store_true", help="also files not loaded by default (older releases)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_fetch)
+
+    p = sub.add_parser(
+        "build", help="build a new warehouse from the declared sources and rename it into place"
+    )
+    p.add_argument("--if-missing", action="store_true", help="do nothing when a warehouse exists")
+    p.add_argument("--skip-boundaries", action="store_true", help="do not prepare the map boundaries")
+    p.set_defaults(run=_build)
+
+    p = sub.add_parser(
+        "ingest", help="import one file of a declared source (or 'generic') into the warehouse"
+    )
+    p.add_argument("source", help="a source name from data/sources.toml, or 'generic' for the long CSV")
+    p.add_argument("path", help="the file to import")
+    p.add_argument("--release", help="release label, e.g. 2025-11")
+    p.add_argument("--encoding", default="utf-8", help="text encoding of a CSV file (default utf-8)")
+    p.add_argument(
+        "--country", help="generic only: country of the territory codes (default: the configured one)"
+    )
+    p.add_argument("--mapping", help="generic only: TOML file mapping our column names to the file's headers")
+    p.set_defaults(run=_ingest)
+
+    p = sub.add_parser(
+        "info", help="what the warehouse holds: sources, releases, totals by year, territories"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_info)
+
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(warehouse=args.warehouse, mirror=args.mirror)
+    return args.run(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

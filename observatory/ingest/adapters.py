@@ -1,0 +1,478 @@
+"""One adapter per kind of official file: raw file -> checked observation rows.
+
+An adapter reads by header name (never by position), checks every cell, and returns a
+``Batch`` whose rows have the ``observations`` columns, or raises ``IngestError`` naming the
+file, rows and columns at fault. Adapters never touch the warehouse.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from observatory.ingest import checks
+from observatory.ingest.errors import IngestError, Problem
+from observatory.ingest.readers import ROW, normalise, read_raw, read_table
+from observatory.schema import BREAKDOWNS, TOTAL
+
+OBS_COLUMNS = [
+    "indicator_id",
+    "country",
+    "territory_code",
+    "period",
+    "granularity",
+    *BREAKDOWNS,
+    "value",
+    "provisional",
+]
+
+
+@dataclass
+class Context:
+    """What an adapter may know about the warehouse it feeds: territories and the catalogue."""
+
+    territories: pd.DataFrame  # country, code, level, name
+    indicators: dict[str, dict]
+    crosswalks: Path
+    today: dt.date = field(default_factory=dt.date.today)
+    encoding: str = "utf-8"
+
+    def codes(self, country: str, level: str) -> set[str]:
+        t = self.territories
+        return set(t.loc[(t["country"] == country) & (t["level"] == level), "code"])
+
+    def names(self, country: str, level: str) -> dict[str, str]:
+        """Normalised name -> code, for files that give names instead of codes."""
+        t = self.territories
+        sel = t[(t["country"] == country) & (t["level"] == level)]
+        return {normalise(n): c for n, c in zip(sel["name"], sel["code"], strict=True)}
+
+
+@dataclass
+class Batch:
+    observations: pd.DataFrame
+    rows_read: int
+
+    @property
+    def indicators(self) -> list[str]:
+        return sorted(self.observations["indicator_id"].unique())
+
+
+def _frame(**columns) -> pd.DataFrame:
+    frame = pd.DataFrame(columns)
+    for b in BREAKDOWNS:
+        if b not in frame:
+            frame[b] = TOTAL
+    frame["period"] = pd.to_datetime(frame["period"])
+    frame["value"] = frame["value"].astype(float)
+    frame["provisional"] = frame["provisional"].astype(bool)
+    return frame[OBS_COLUMNS]
+
+
+# --- MININTER SIDPOL ------------------------------------------------------------------------
+
+SIDPOL_COLUMNS = {
+    "year": ["AÑO", "ANIO", "ANO", "YEAR"],
+    "month": ["MES", "MONTH"],
+    "ubigeo": ["UBIGEO_HECHO", "UBIGEO", "UBIGEO_DIST", "COD_UBIGEO"],
+    "count": ["CANTIDAD", "TOTAL", "DENUNCIAS", "N_DENUNCIAS"],
+    "unit": ["DPTO_HECHO", "DEPARTAMENTO", "DPTO"],
+}
+SIDPOL_WHAT = "a MININTER SIDPOL complaints file (year, month, district ubigeo, count)"
+
+
+def sidpol(path: Path, ctx: Context) -> Batch:
+    """Police complaints by district of occurrence and month (CSV or XLSX releases).
+
+    The ubigeo loses its leading zero in these files; the department comes from ubigeo[:2],
+    never from the reporting unit label (which splits Lima in two and names Callao apart),
+    but the label must agree with the code (``data/crosswalks/pe_reporting_units.csv``).
+    The latest month of the file is provisional (late registration).
+    """
+    name = path.name
+    t = read_table(
+        path, SIDPOL_COLUMNS, optional=["unit"], encoding=ctx.encoding, sheet="Data", what=SIDPOL_WHAT
+    )
+    year = checks.years(t, "year", name, first=2000)
+    month = checks.months(t, "month", name)
+    code = checks.codes(
+        t,
+        "ubigeo",
+        name,
+        ctx.codes("PE", "district"),
+        width=6,
+        what="district ubigeo",
+        hint=" (not in the territorial register: a district newer than data/sources.toml's ubigeo tables?)",
+    )
+    value = checks.counts(t, "count", name, label="CANTIDAD")
+    period = pd.to_datetime({"year": year, "month": month, "day": 1})
+    checks.not_future(t, period, "year", name, ctx.today)
+    t = t.assign(_code=code, _period=period)
+    checks.no_duplicates(t, ["_period", "_code"], name, ["year", "month", "ubigeo"])
+    if t["unit"].astype(str).str.len().gt(0).any():
+        _check_reporting_units(t, ctx, name)
+    last = period.max()
+    return Batch(
+        _frame(
+            indicator_id="pe_denuncias_vcm",
+            country="PE",
+            territory_code=code,
+            period=period,
+            granularity="month",
+            value=value,
+            provisional=period == last,
+        ),
+        rows_read=len(t),
+    )
+
+
+def _check_reporting_units(t: pd.DataFrame, ctx: Context, name: str) -> None:
+    special = {}
+    with open(ctx.crosswalks / "pe_reporting_units.csv", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            special[normalise(r["label"])] = (r["province_from"], r["province_to"])
+    dept_names = {code: norm for norm, code in ctx.names("PE", "department").items()}
+    label = t["unit"].map({u: normalise(u) for u in t["unit"].unique()})
+    prov = t["_code"].str[:4]
+
+    def agrees(lab: str, p: str) -> bool:
+        if not lab:
+            return True
+        if lab in special:
+            lo, hi = special[lab]
+            return lo <= p <= hi
+        return dept_names.get(p[:2]) == lab
+
+    bad = pd.Series([not agrees(a, b) for a, b in zip(label, prov, strict=True)], index=t.index)
+    if bad.any():
+        rows = t.loc[bad].head(50)
+        problems = [
+            Problem(int(r[ROW]), "DPTO_HECHO", f"{r['unit']} / {r['_code']}", "label contradicts the ubigeo")
+            for _, r in rows.iterrows()
+        ]
+        raise IngestError(
+            name, "reporting unit labels that contradict their ubigeo", problems, total=int(bad.sum())
+        )
+
+
+# --- Femicides and attempts by department, 2009-2016 (wide, two header rows) ---------------
+
+FEMICIDE_TYPES = {"FEMINICIDIO": "pe_feminicidios", "TENTATIVA": "pe_tentativas_feminicidio"}
+
+
+def feminicidio_dpto(path: Path, ctx: Context) -> Batch:
+    """Wide table: row 1 years over the first of each pair, row 2 'HASC, Departamento, Feminicidio,
+    Tentativa, ...'. The last year of the table is partial and flagged provisional."""
+    name = path.name
+    what = "the femicide table by department (HASC codes, two header rows: years, then Feminicidio/Tentativa)"
+    rows = read_raw(path, encoding=ctx.encoding, what=what)
+    if len(rows) < 3 or normalise(rows[1][1][0] if rows[1][1] else "") != "HASC":
+        raise IngestError(
+            name,
+            f"this is not {what}",
+            [Problem(2, "A", rows[1][1][:1] if len(rows) > 1 else None, "expected 'HASC'")],
+        )
+    (_, years_row), (_, types_row) = rows[0], rows[1]
+    columns, year = [], None
+    problems = []
+    for i in range(2, len(types_row)):
+        cell = years_row[i] if i < len(years_row) else ""
+        if cell:
+            try:
+                year = int(float(cell))
+            except ValueError:
+                problems.append(Problem(1, _col(i), cell, "not a year"))
+                continue
+        kind = normalise(types_row[i])
+        if not kind:
+            continue
+        if kind not in FEMICIDE_TYPES or year is None:
+            problems.append(
+                Problem(2, _col(i), types_row[i], "expected Feminicidio or Tentativa under a year")
+            )
+            continue
+        columns.append((i, year, FEMICIDE_TYPES[kind]))
+    if problems:
+        raise IngestError(name, "unexpected header", problems)
+    hasc = _hasc(ctx)
+    records = []
+    for number, values in rows[2:]:
+        code = hasc.get(values[0].strip().upper())
+        if code is None:
+            problems.append(Problem(number, "HASC", values[0], "unknown HASC department code"))
+            continue
+        for i, y, indicator in columns:
+            records.append(
+                {
+                    ROW: number,
+                    "code": code,
+                    "year": y,
+                    "indicator": indicator,
+                    "count": values[i] if i < len(values) else "",
+                    "_col": _col(i),
+                }
+            )
+    if problems:
+        raise IngestError(name, "unknown department codes in HASC", problems)
+    t = pd.DataFrame(records)
+    value = checks.counts(t, "count", name, label="the counts")
+    period = pd.to_datetime({"year": t["year"], "month": 1, "day": 1})
+    checks.not_future(t, period, "count", name, ctx.today)
+    checks.no_duplicates(t.assign(_p=period), ["code", "_p", "indicator"], name, ["HASC", "year", "type"])
+    return Batch(
+        _frame(
+            indicator_id=t["indicator"],
+            country="PE",
+            territory_code=t["code"],
+            period=period,
+            granularity="year",
+            value=value,
+            provisional=t["year"] == t["year"].max(),
+        ),
+        rows_read=len(rows) - 2,
+    )
+
+
+def _col(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _hasc(ctx: Context) -> dict[str, str]:
+    with open(ctx.crosswalks / "pe_hasc.csv", encoding="utf-8") as fh:
+        return {r["hasc"]: r["ubigeo"] for r in csv.DictReader(fh)}
+
+
+# --- CEM cases by department, year and risk level ---------------------------------------------
+
+CEM_COLUMNS = {
+    "year": ["AÑO", "ANIO", "YEAR"],
+    "department": ["DEPARTAMENTO", "DPTO", "DPTO_DOMICILIO"],
+    "risk": ["NIVEL_RIESGO", "NIVEL_RIESGO_VICTIMA"],
+    "count": ["Casos", "CASOS", "N_CASOS"],
+}
+CEM_ALIASES = {
+    "LIMA METROPOLITANA": "15",
+    "LIMA PROVINCIAS": "15",
+    "LIMA REGION": "15",
+    "PROV CONST DEL CALLAO": "07",
+    "NO ESPECIFICADO": "99",
+    "SIN ESPECIFICAR": "99",
+}
+
+
+def cem_casos(path: Path, ctx: Context) -> Batch:
+    """CEM cases by the victim's department of residence, year and risk level.
+
+    Names come with or without accents and in any case; MIMP's split labels for Lima add up to
+    department 15; 'No especificado' goes to the unassigned unit so national totals stay whole.
+    """
+    name = path.name
+    what = "a CEM cases table (year, department, risk level, cases)"
+    t = read_table(path, CEM_COLUMNS, optional=["risk"], encoding=ctx.encoding, what=what)
+    year = checks.years(t, "year", name, first=2000)
+    names = ctx.names("PE", "department") | {normalise(k): v for k, v in CEM_ALIASES.items()}
+    code = checks.mapped(t, "department", name, lambda n: names.get(normalise(n)), "department name")
+    value = checks.counts(t, "count", name, label="Casos")
+    risk = t["risk"].map(lambda r: checks.slug(r) or TOTAL)
+    period = pd.to_datetime({"year": year, "month": 1, "day": 1})
+    checks.not_future(t, period, "year", name, ctx.today)
+    checks.no_duplicates(
+        t.assign(_norm=t["department"].map(normalise)),
+        ["year", "_norm", "risk"],
+        name,
+        ["year", "department", "risk"],
+    )
+    frame = pd.DataFrame({"code": code, "period": period, "risk": risk, "value": value})
+    # Lima's split labels are one department: add them up after the duplicate check on labels.
+    frame = frame.groupby(["code", "period", "risk"], as_index=False)["value"].sum()
+    return Batch(
+        _frame(
+            indicator_id="pe_cem_casos",
+            country="PE",
+            territory_code=frame["code"],
+            period=frame["period"],
+            granularity="year",
+            risk_level=frame["risk"],
+            value=frame["value"],
+            provisional=False,
+        ),
+        rows_read=len(t),
+    )
+
+
+# --- CEPAL femicides by country and year --------------------------------------------------------
+
+CEPAL_COLUMNS = {
+    "year": ["Años__ESTANDAR", "Años", "Año", "YEAR"],
+    "country": ["País__ESTANDAR", "País", "COUNTRY"],
+    "count": ["Número de femicidios o feminicidios", "valor", "value"],
+}
+
+
+def cepal(path: Path, ctx: Context) -> Batch:
+    """CEPALSTAT indicator 2780: femicides by country and year, countries by their Spanish name."""
+    name = path.name
+    t = read_table(
+        path, CEPAL_COLUMNS, sheet="datos", encoding=ctx.encoding, what="a CEPALSTAT femicide export"
+    )
+    with open(ctx.crosswalks / "cepal_countries.csv", encoding="utf-8") as fh:
+        iso = {normalise(r["cepal_name"]): r["iso2"] for r in csv.DictReader(fh)}
+    code = checks.mapped(
+        t,
+        "country",
+        name,
+        lambda n: iso.get(normalise(n)),
+        "country name (data/crosswalks/cepal_countries.csv)",
+    )
+    year = checks.years(t, "year", name)
+    value = checks.counts(t, "count", name, label="the femicide counts")
+    period = pd.to_datetime({"year": year, "month": 1, "day": 1})
+    checks.not_future(t, period, "year", name, ctx.today)
+    checks.no_duplicates(t.assign(_c=code), ["year", "_c"], name, ["year", "country"])
+    return Batch(
+        _frame(
+            indicator_id="cepal_feminicidios",
+            country=code,
+            territory_code=code,
+            period=period,
+            granularity="year",
+            value=value,
+            provisional=False,
+        ),
+        rows_read=len(t),
+    )
+
+
+# --- Generic long CSV ----------------------------------------------------------------------------
+
+GENERIC_COLUMNS = {
+    "territory_code": [],
+    "period": [],
+    "indicator": ["indicator_id"],
+    **{b: [] for b in BREAKDOWNS},
+    "value": [],
+    "provisional": [],
+}
+
+
+def generic(path: Path, ctx: Context, *, country: str = "PE", mapping: Path | None = None) -> Batch:
+    """``territory_code, period, indicator, [violence_type, sex, age_group, risk_level], value[, provisional]``.
+
+    ``period`` is ``YYYY`` for yearly indicators or ``YYYY-MM`` for monthly ones. Codes that lost
+    their leading zero are padded to the width of the level the indicator is published at. A
+    mapping file (TOML, ``[columns]`` our name = their header) reads files with other headers.
+    """
+    name = path.name
+    columns = {k: list(v) for k, v in GENERIC_COLUMNS.items()}
+    if mapping is not None:
+        spec = tomllib.loads(Path(mapping).read_text(encoding="utf-8"))
+        for ours, theirs in spec.get("columns", {}).items():
+            if ours not in columns:
+                raise IngestError(
+                    Path(mapping).name, f"unknown column {ours!r}; expected some of {list(columns)}"
+                )
+            columns[ours].insert(0, theirs)
+        country = spec.get("country", country)
+    what = "a generic long CSV (territory_code, period, indicator, value)"
+    t = read_table(path, columns, optional=[*BREAKDOWNS, "provisional"], encoding=ctx.encoding, what=what)
+    unknown = ~t["indicator"].isin(ctx.indicators)
+    if unknown.any():
+        checks._fail(
+            name,
+            "indicators not in the catalogue (add them to data/indicators.toml first)",
+            t,
+            unknown,
+            "indicator",
+            "unknown indicator",
+        )
+    frames = []
+    for ind_id, part in t.groupby("indicator", sort=True):
+        ind = ctx.indicators[ind_id]
+        level = ind["finest_level"]
+        width = {"department": 2, "province": 4, "district": 6, "municipality": 4}.get(level)
+        if level == "country":
+            code = part["territory_code"].str.strip().str.upper()
+            bad = code != country
+            if bad.any():
+                checks._fail(
+                    name, "unknown country codes", part, bad, "territory_code", f"expected {country}"
+                )
+        else:
+            code = checks.codes(
+                part, "territory_code", name, ctx.codes(country, level), width=width, what=f"{level} code"
+            )
+        granularity = ind["granularity"]
+        pattern = r"\d{4}" if granularity == "year" else r"\d{4}-\d{2}"
+        bad = ~part["period"].str.fullmatch(pattern)
+        if bad.any():
+            checks._fail(
+                name,
+                f"periods of {ind_id} must be {'YYYY' if granularity == 'year' else 'YYYY-MM'}",
+                part,
+                bad,
+                "period",
+                "wrong period format",
+            )
+        text = part["period"] + ("-01-01" if granularity == "year" else "-01")
+        period = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
+        bad = period.isna()
+        if bad.any():
+            checks._fail(name, "invalid periods", part, bad, "period", "not a valid date")
+        checks.not_future(part, period, "period", name, ctx.today)
+        value = checks.counts(part, "value", name)
+        breakdowns = {b: part[b].map(lambda v: checks.slug(v) or TOTAL) for b in BREAKDOWNS}
+        allowed = set(filter(None, ind["breakdowns"].split(",")))
+        for b, series in breakdowns.items():
+            if b not in allowed and (series != TOTAL).any():
+                checks._fail(
+                    name,
+                    f"{ind_id} has no {b} breakdown in the catalogue",
+                    part,
+                    series != TOTAL,
+                    b,
+                    "breakdown not allowed",
+                )
+        provisional = part["provisional"].str.lower().isin(["1", "true", "yes", "si", "sí", "provisional"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    ROW: part[ROW],
+                    "indicator_id": ind_id,
+                    "country": country,
+                    "territory_code": code,
+                    "period": period,
+                    "granularity": granularity,
+                    **breakdowns,
+                    "value": value,
+                    "provisional": provisional,
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    checks.no_duplicates(
+        out,
+        ["indicator_id", "territory_code", "period", *BREAKDOWNS],
+        name,
+        ["indicator", "territory_code", "period", "breakdowns"],
+    )
+    return Batch(_frame(**{c: out[c] for c in OBS_COLUMNS}), rows_read=len(t))
+
+
+ADAPTERS: dict[str, Callable[..., Batch]] = {
+    "sidpol": sidpol,
+    "feminicidio_dpto": feminicidio_dpto,
+    "cem_casos": cem_casos,
+    "cepal": cepal,
+    "generic": generic,
+}

@@ -1,0 +1,30 @@
+"""After a build: prepare the map boundaries of the declared layers beside the warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from observatory.config import Settings
+from observatory.ingest.sources import load_declared, locate
+
+
+def build_boundaries_from_sources(settings: Settings, log: Callable[[str], None] = print) -> dict[str, dict]:
+    """Simplified GeoJSON per level in ``settings.geo_dir``, from the declared boundary files.
+
+    Layers whose input has not changed are skipped (see ``boundaries.build_boundaries``).
+    """
+    from observatory.ingest.boundaries import build_boundaries
+
+    declared = load_declared(settings)
+    layers = {
+        key: locate(settings, declared.file("pe_mapsperu", key=key))
+        for key in ("pe-department", "pe-province", "pe-district")
+    }
+    if settings.boundary_layer == "peru-geojson-2016":
+        layers["pe-district"] = locate(
+            settings, declared.file("pe_peru_geojson_2016", key="pe-district-2016")
+        )
+    summary = build_boundaries(layers, settings.geo_dir)
+    for key, info in summary.items():
+        log(f"boundaries {key}: {info.get('features')} areas, {info.get('bytes', 0) / 1024:,.0f} KB")
+    return summary

@@ -1,0 +1,546 @@
+"""Writing the warehouse: build from the declared sources, or ingest one file into a copy.
+
+Every write goes through ``Writer``: it works on a new file beside the live warehouse, runs the
+checks, and only then renames it into place, so a failure at any point (bad file, failed check,
+a killed process) leaves the live warehouse byte-for-byte as it was. Failed imports are logged
+in ``failed-loads.jsonl`` beside it and copied into the ``loads`` ledger by the next good write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import sqlalchemy as sa
+
+from observatory import schema
+from observatory.config import Settings
+from observatory.indicators import load_catalogue
+from observatory.ingest import population as pop
+from observatory.ingest import territories as terr
+from observatory.ingest.adapters import ADAPTERS, Batch, Context
+from observatory.ingest.errors import IngestError
+from observatory.ingest.sources import Declared, SourceFile, load_declared, locate, sha256_of
+
+Log = Callable[[str], None]
+
+
+class CheckError(RuntimeError):
+    """A built warehouse failed a consistency check; it was not put in place."""
+
+
+@dataclass
+class LoadResult:
+    load_id: str
+    source: str
+    release: str | None
+    file_name: str
+    status: str  # ok | unchanged
+    rows_read: int
+    rows_accepted: int
+    revisions: list[dict]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def create_schema(path: Path) -> None:
+    """Create every table of ``observatory.schema`` in a new DuckDB file, through SQLAlchemy."""
+    engine = sa.create_engine(f"duckdb:///{path}")
+    try:
+        schema.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
+class Writer:
+    """``with Writer(settings) as con:`` yields a connection to a new warehouse file.
+
+    ``fresh=True`` starts from an empty schema, otherwise from a copy of the live warehouse.
+    On a clean exit the catalogue is refreshed, the roll-up rebuilt, the checks run and the new
+    file renamed over the live one. On any exception the new file is deleted.
+    """
+
+    def __init__(self, settings: Settings, *, fresh: bool = False, declared: Declared | None = None):
+        self.settings = settings
+        self.fresh = fresh
+        self.declared = declared or load_declared(settings)
+        self.live = settings.warehouse_path
+        self.tmp = self.live.with_name(f".{self.live.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        self.con: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self.live.parent.mkdir(parents=True, exist_ok=True)
+        if self.fresh or not self.live.exists():
+            create_schema(self.tmp)
+        else:
+            shutil.copyfile(self.live, self.tmp)
+        self.con = duckdb.connect(str(self.tmp))
+        return self.con
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        con = self.con
+        try:
+            if exc_type is None:
+                refresh_catalogue(con, self.settings, self.declared)
+                _merge_failed_loads(con, self.settings)
+                rebuild_rollup(con)
+                check(con)
+                con.execute("CHECKPOINT")
+        except BaseException:
+            con.close()
+            self.tmp.unlink(missing_ok=True)
+            raise
+        con.close()
+        if exc_type is not None:
+            self.tmp.unlink(missing_ok=True)
+            return
+        with open(self.tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(self.tmp, self.live)
+        self.settings.failed_loads_path.unlink(missing_ok=True)
+
+
+# --- reference data ---------------------------------------------------------------------------
+
+
+def refresh_catalogue(con: duckdb.DuckDBPyConnection, settings: Settings, declared: Declared) -> None:
+    """Declared sources and the indicator catalogue, as the data files say now."""
+    catalogue = load_catalogue(Path(settings.data_dir) / "indicators.toml", set(declared.sources))
+    con.execute("DELETE FROM indicators")
+    _insert(con, "indicators", pd.DataFrame(catalogue))
+    existing = {r[0] for r in con.execute("SELECT name FROM sources").fetchall()}
+    for name, meta in declared.sources.items():
+        url = next((f.url for f in declared.files if f.source == name), "")
+        if name in existing:
+            con.execute(
+                "UPDATE sources SET title = $title, publisher = $publisher, url = $url, licence = $licence WHERE name = $name",
+                {
+                    "title": meta["title"],
+                    "publisher": meta["publisher"],
+                    "url": url,
+                    "licence": meta["licence"],
+                    "name": name,
+                },
+            )
+        else:
+            con.execute(
+                "INSERT INTO sources (name, title, publisher, url, licence) VALUES ($name, $title, $publisher, $url, $licence)",
+                {
+                    "name": name,
+                    "title": meta["title"],
+                    "publisher": meta["publisher"],
+                    "url": url,
+                    "licence": meta["licence"],
+                },
+            )
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, settings: Settings, declared: Declared, log: Log) -> None:
+    """Territories and population of Peru (plus country rows for the multi-country series)."""
+    t0 = time.perf_counter()
+    paths = {
+        f.key: locate(settings, f)
+        for f in declared.files
+        if f.source in ("pe_ubigeo", "pe_mapsperu") and f.key
+    }
+    if settings.boundary_layer == "peru-geojson-2016":
+        layer_file = locate(settings, declared.file("pe_peru_geojson_2016", key="pe-district-2016"))
+    else:
+        layer_file = paths["district_names"]
+    territories = pd.concat(
+        [
+            terr.peru(paths, terr.boundary_codes(layer_file), settings.boundary_layer),
+            terr.countries(Path(settings.data_dir) / "crosswalks" / "cepal_countries.csv"),
+        ],
+        ignore_index=True,
+    )
+    con.execute("DELETE FROM territories")
+    _insert(con, "territories", territories)
+    census = locate(settings, declared.file("pe_population", key="census_2017_district_sex"))
+    projections = locate(settings, declared.file("pe_population", key="inei_department_sex_year"))
+    population = pd.concat(
+        [pop.census_2017(census), pop.inei_projections(projections), pop.estimated_2020(paths["districts"])],
+        ignore_index=True,
+    )
+    con.execute("DELETE FROM population")
+    _insert(con, "population", population)
+    counts = territories.groupby("level").size().to_dict()
+    log(
+        f"reference: {counts} territories, {len(population):,} population rows ({time.perf_counter() - t0:.1f}s)"
+    )
+
+
+# --- observations -------------------------------------------------------------------------------
+
+
+def context(con: duckdb.DuckDBPyConnection, settings: Settings, encoding: str = "utf-8") -> Context:
+    territories = con.execute("SELECT country, code, level, name FROM territories").df()
+    catalogue = load_catalogue(Path(settings.data_dir) / "indicators.toml")
+    return Context(
+        territories=territories,
+        indicators={i["id"]: i for i in catalogue},
+        crosswalks=Path(settings.data_dir) / "crosswalks",
+        encoding=encoding,
+    )
+
+
+def apply_batch(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    source: str,
+    release: str | None,
+    path: Path,
+    sha: str,
+    batch: Batch,
+    started: dt.datetime,
+    replace_indicators: list[str] | None = None,
+) -> LoadResult:
+    """Replace the source's observations with the batch; record the per-year revisions and the load."""
+    load_id = f"{source}:{release or 'unreleased'}:{sha[:12]}:{uuid.uuid4().hex[:6]}"
+    indicators = replace_indicators or [
+        r[0] for r in con.execute("SELECT id FROM indicators WHERE source = $s", {"s": source}).fetchall()
+    ]
+    old_release = con.execute("SELECT release FROM sources WHERE name = $s", {"s": source}).fetchone()
+    old_release = old_release[0] if old_release else None
+    before = _year_totals(con, indicators)
+    obs = batch.observations.assign(load_id=load_id)
+    con.execute("DELETE FROM observations WHERE list_contains($ids, indicator_id)", {"ids": indicators})
+    _insert(con, "observations", obs)
+    after = _year_totals(con, indicators)
+    revisions = []
+    if old_release is not None and before:
+        for year in sorted(set(before) | set(after)):
+            b, a = before.get(year), after.get(year)
+            if b != a:
+                revisions.append(
+                    {
+                        "source": source,
+                        "new_release": release or load_id,
+                        "year": year,
+                        "old_release": old_release,
+                        "total_before": b,
+                        "total_after": a,
+                    }
+                )
+        con.execute(
+            "DELETE FROM revisions WHERE source = $s AND new_release = $r",
+            {"s": source, "r": release or load_id},
+        )
+        if revisions:
+            _insert(con, "revisions", pd.DataFrame(revisions))
+    con.execute(
+        "UPDATE sources SET release = $release, file_name = $file, sha256 = $sha, loaded_at = $at WHERE name = $name",
+        {"release": release, "file": path.name, "sha": sha, "at": _now(), "name": source},
+    )
+    record = {
+        "load_id": load_id,
+        "source": source,
+        "release": release,
+        "file_name": path.name,
+        "sha256": sha,
+        "rows_read": batch.rows_read,
+        "rows_accepted": batch.rows_read,
+        "rows_rejected": 0,
+        "started_at": started,
+        "finished_at": _now(),
+        "status": "ok",
+        "error": None,
+    }
+    _insert(con, "loads", pd.DataFrame([record]))
+    return LoadResult(load_id, source, release, path.name, "ok", batch.rows_read, batch.rows_read, revisions)
+
+
+def _year_totals(con: duckdb.DuckDBPyConnection, indicators: list[str]) -> dict[int, float]:
+    rows = con.execute(
+        "SELECT year(period) AS y, sum(value) FROM observations WHERE list_contains($ids, indicator_id) GROUP BY y",
+        {"ids": indicators},
+    ).fetchall()
+    return {int(y): float(v) for y, v in rows}
+
+
+def rebuild_rollup(con: duckdb.DuckDBPyConnection) -> None:
+    """Sum observations up the territorial hierarchy (and across breakdowns) into ``rollup``.
+
+    Each indicator is observed at one level (checked), so summing each level into its parents
+    never counts a row twice. Breakdown totals use CUBE over the indicator's own breakdowns only.
+    """
+    keys = "indicator_id, country, territory_code, period, granularity"
+    con.execute("DELETE FROM rollup")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _base AS
+           SELECT o.*, t.level FROM observations o
+           JOIN territories t ON t.country = o.country AND t.code = o.territory_code"""
+    )
+    for ind_id, breakdowns in con.execute("SELECT id, breakdowns FROM indicators").fetchall():
+        dims = [b for b in breakdowns.split(",") if b in schema.BREAKDOWNS]  # allow-list: these become SQL
+        if not dims:
+            continue
+        others = ", ".join(f"{b}" for b in schema.BREAKDOWNS if b not in dims)
+        cube = ", ".join(dims)
+        coalesced = ", ".join(f"coalesce({b}, 'total') AS {b}" if b in dims else b for b in schema.BREAKDOWNS)
+        con.execute(
+            f"""INSERT INTO _base BY NAME
+                SELECT DISTINCT * EXCLUDE (g) FROM (
+                  SELECT {keys}, level, {coalesced}, sum(value) AS value, bool_or(provisional) AS provisional,
+                         'rollup' AS load_id, GROUPING({cube}) AS g
+                  FROM _base WHERE indicator_id = $id
+                  GROUP BY {keys}, level, {others + ", " if others else ""}CUBE({cube})
+                ) WHERE g > 0""",
+            {"id": ind_id},
+        )
+    cols = f"{keys}, {', '.join(schema.BREAKDOWNS)}"
+    con.execute(f"INSERT INTO rollup BY NAME SELECT {cols}, level, value, provisional FROM _base")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _cur AS SELECT {cols}, level, value, provisional FROM _base")
+    for _ in range(len(schema.LEVELS)):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _next AS
+                SELECT c.indicator_id, c.country, t.parent_code AS territory_code, c.period, c.granularity,
+                       {", ".join("c." + b for b in schema.BREAKDOWNS)}, p.level,
+                       sum(c.value) AS value, bool_or(c.provisional) AS provisional
+                FROM _cur c
+                JOIN territories t ON t.country = c.country AND t.code = c.territory_code
+                JOIN territories p ON p.country = t.country AND p.code = t.parent_code
+                GROUP BY ALL"""
+        )
+        if con.execute("SELECT count(*) FROM _next").fetchone()[0] == 0:
+            break
+        con.execute("INSERT INTO rollup BY NAME SELECT * FROM _next")
+        con.execute("CREATE OR REPLACE TEMP TABLE _cur AS SELECT * FROM _next")
+    con.execute("DROP TABLE IF EXISTS _next; DROP TABLE IF EXISTS _cur")
+
+
+def check(con: duckdb.DuckDBPyConnection) -> None:
+    """Build-time checks; any failure raises CheckError and the warehouse is not put in place.
+
+    1. Each indicator's observations sit at its finest level (so roll-ups never double count).
+    2. For every indicator, period and breakdown: the country's figure equals the sum of all
+       observations (every territory reaches the country: no row lost on the way up).
+    3. Every parent equals the sum of its children, at every level.
+    """
+    bad = con.execute(
+        """SELECT o.indicator_id, t.level, count(*) FROM observations o
+           JOIN indicators i ON i.id = o.indicator_id
+           JOIN territories t ON t.country = o.country AND t.code = o.territory_code
+           WHERE t.level <> i.finest_level GROUP BY ALL ORDER BY 1, 2"""
+    ).fetchall()
+    if bad:
+        raise CheckError(
+            "observations at the wrong level: " + "; ".join(f"{i}: {n} rows at {lv}" for i, lv, n in bad)
+        )
+    orphans = con.execute(
+        """SELECT DISTINCT o.indicator_id, o.territory_code FROM observations o
+           LEFT JOIN territories t ON t.country = o.country AND t.code = o.territory_code
+           WHERE t.code IS NULL LIMIT 10"""
+    ).fetchall()
+    if orphans:
+        raise CheckError(f"observations for unknown territories: {orphans}")
+    b = ", ".join(schema.BREAKDOWNS)
+    mismatch = con.execute(
+        f"""WITH base AS (
+              SELECT indicator_id, country, period, granularity, {b}, sum(value) AS v FROM _base GROUP BY ALL),
+            top AS (
+              SELECT indicator_id, country, period, granularity, {b}, value AS v FROM rollup WHERE level = 'country')
+            SELECT base.indicator_id, base.period, base.v, top.v FROM base
+            LEFT JOIN top USING (indicator_id, country, period, granularity, {b})
+            WHERE top.v IS NULL OR abs(base.v - top.v) > 1e-6 LIMIT 5"""
+    ).fetchall()
+    if mismatch:
+        raise CheckError(
+            "consistency check failed, country total differs from the sum of observations: "
+            + "; ".join(f"{i} {p}: observations {s} vs country {c}" for i, p, s, c in mismatch)
+        )
+    parents = con.execute(
+        f"""WITH kids AS (
+              SELECT r.indicator_id, r.country, t.parent_code AS code, r.period, r.granularity, {", ".join("r." + x for x in schema.BREAKDOWNS)},
+                     sum(r.value) AS v
+              FROM rollup r JOIN territories t ON t.country = r.country AND t.code = r.territory_code
+              WHERE t.parent_code IS NOT NULL GROUP BY ALL)
+            SELECT kids.indicator_id, kids.code, kids.period, kids.v, r.value FROM kids
+            JOIN rollup r ON r.indicator_id = kids.indicator_id AND r.country = kids.country AND r.territory_code = kids.code
+              AND r.period = kids.period AND r.granularity = kids.granularity
+              AND {" AND ".join(f"r.{x} = kids.{x}" for x in schema.BREAKDOWNS)}
+            WHERE abs(kids.v - r.value) > 1e-6 LIMIT 5"""
+    ).fetchall()
+    if parents:
+        raise CheckError(
+            "consistency check failed, a parent differs from the sum of its children: "
+            + "; ".join(f"{i} {c} {p}: children {k} vs parent {v}" for i, c, p, k, v in parents)
+        )
+
+
+# --- the two commands ------------------------------------------------------------------------------
+
+
+def build(settings: Settings, log: Log = print) -> list[LoadResult]:
+    """A new warehouse from every declared ``load = true`` file, in order; then renamed into place."""
+    declared = load_declared(settings)
+    results = []
+    started = time.perf_counter()
+    with Writer(settings, fresh=True, declared=declared) as con:
+        refresh_catalogue(con, settings, declared)
+        load_reference(con, settings, declared, log)
+        for f in declared.files:
+            if not f.load:
+                continue
+            path = locate(settings, f)
+            result = _ingest_into(con, settings, declared, f.source, path, f.release, encoding=f.encoding)
+            log(_describe(result))
+            results.append(result)
+    log(f"warehouse built in {time.perf_counter() - started:.1f}s: {settings.warehouse_path}")
+    return results
+
+
+def ingest(
+    settings: Settings,
+    source: str,
+    path: Path,
+    *,
+    release: str | None = None,
+    encoding: str = "utf-8",
+    log: Log = print,
+    **options,
+) -> LoadResult:
+    """Import one file into a copy of the live warehouse and put the copy in place.
+
+    Importing the file the source already holds (same sha256) changes nothing at all.
+    A failure is logged beside the warehouse and re-raised; the live file is untouched.
+    """
+    path = Path(path)
+    declared = load_declared(settings)
+    if not settings.warehouse_path.exists():
+        raise FileNotFoundError(
+            f"no warehouse at {settings.warehouse_path}: run `python -m observatory build` first"
+        )
+    if source != "generic":
+        declared.adapter(source)
+    started = _now()
+    try:
+        sha = sha256_of(path) if path.exists() else ""
+        if source != "generic" and sha and _current_sha(settings, source) == sha:
+            result = LoadResult("", source, release, path.name, "unchanged", 0, 0, [])
+            log(_describe(result))
+            return result
+        with Writer(settings, declared=declared) as con:
+            result = _ingest_into(
+                con, settings, declared, source, path, release, encoding=encoding, **options
+            )
+    except (IngestError, CheckError, OSError, ValueError) as exc:
+        _log_failure(settings, source, release, path, started, exc)
+        raise
+    log(_describe(result))
+    return result
+
+
+def _ingest_into(
+    con, settings, declared, source, path, release, *, encoding="utf-8", **options
+) -> LoadResult:
+    started = _now()
+    ctx = context(con, settings, encoding)
+    if source == "generic":
+        batch = ADAPTERS["generic"](path, ctx, **options)
+        sources = {ctx.indicators[i]["source"] for i in batch.indicators}
+        if len(sources) != 1:
+            raise IngestError(
+                path.name, f"a generic file must hold indicators of one source, found {sorted(sources)}"
+            )
+        return apply_batch(
+            con,
+            source=sources.pop(),
+            release=release,
+            path=path,
+            sha=sha256_of(path),
+            batch=batch,
+            started=started,
+            replace_indicators=batch.indicators,
+        )
+    batch = ADAPTERS[declared.adapter(source)](path, ctx)
+    return apply_batch(
+        con, source=source, release=release, path=path, sha=sha256_of(path), batch=batch, started=started
+    )
+
+
+def _current_sha(settings: Settings, source: str) -> str | None:
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        row = con.execute("SELECT sha256 FROM sources WHERE name = $s", {"s": source}).fetchone()
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
+def _describe(r: LoadResult) -> str:
+    if r.status == "unchanged":
+        return f"{r.source} {r.release or ''}: {r.file_name} is already loaded; nothing changed"
+    text = f"{r.source} {r.release or ''}: {r.rows_accepted:,} rows from {r.file_name}"
+    if r.revisions:
+        text += "; revised years: " + ", ".join(
+            f"{v['year']} {v['total_before'] or 0:,.0f} -> {v['total_after'] or 0:,.0f}" for v in r.revisions
+        )
+    return text
+
+
+def _log_failure(
+    settings: Settings, source: str, release: str | None, path: Path, started: dt.datetime, exc: Exception
+) -> None:
+    record = {
+        "load_id": f"{source}:{release or 'unreleased'}:failed:{uuid.uuid4().hex[:6]}",
+        "source": source,
+        "release": release,
+        "file_name": path.name,
+        "sha256": sha256_of(path) if path.exists() and path.is_file() else None,
+        "rows_read": None,
+        "rows_accepted": 0,
+        "rows_rejected": exc.rows_rejected if isinstance(exc, IngestError) else None,
+        "started_at": started.isoformat(),
+        "finished_at": _now().isoformat(),
+        "status": "failed",
+        "error": str(exc)[:4000],
+    }
+    settings.failed_loads_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(settings.failed_loads_path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def failed_loads(settings: Settings) -> list[dict]:
+    path = settings.failed_loads_path
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _merge_failed_loads(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    records = failed_loads(settings)
+    if records:
+        frame = pd.DataFrame(records)
+        frame["started_at"] = pd.to_datetime(frame["started_at"])
+        frame["finished_at"] = pd.to_datetime(frame["finished_at"])
+        con.execute("DELETE FROM loads WHERE list_contains($ids, load_id)", {"ids": list(frame["load_id"])})
+        _insert(con, "loads", frame)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Bulk insert by column name; ``table`` comes from this module, never from input."""
+    assert table in schema.metadata.tables
+    con.register("_frame", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def source_file_for(declared: Declared, source: str, release: str | None) -> SourceFile | None:
+    for f in declared.files:
+        if f.source == source and f.release == release:
+            return f
+    return None

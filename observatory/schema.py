@@ -1,0 +1,193 @@
+"""Every warehouse table, key, CHECK and comment, declared once (SQLAlchemy Core).
+
+The build creates these in a new DuckDB file through duckdb-engine; nothing else in the
+project writes DDL. Natural keys throughout: official territorial codes, indicator ids,
+ISO dates for periods.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+LEVELS = ("country", "department", "province", "municipality", "district")
+BREAKDOWNS = ("violence_type", "sex", "age_group", "risk_level")
+TOTAL = "total"
+
+
+def _breakdown_columns() -> list[sa.Column]:
+    return [
+        sa.Column(
+            name, sa.String, nullable=False, server_default=TOTAL, comment=f"{name}; 'total' when absent"
+        )
+        for name in BREAKDOWNS
+    ]
+
+
+territories = sa.Table(
+    "territories",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True, comment="ISO 3166-1 alpha-2"),
+    sa.Column(
+        "code",
+        sa.String,
+        primary_key=True,
+        comment="official code: Peru ubigeo 2/4/6 digits; the country's ISO",
+    ),
+    sa.Column("level", sa.String, nullable=False),
+    sa.Column("name", sa.String, nullable=False, comment="official name with accents"),
+    sa.Column("parent_code", sa.String, comment="NULL only for the country"),
+    sa.Column("valid_from", sa.Date),
+    sa.Column("valid_to", sa.Date),
+    sa.Column("vintage_note", sa.String, comment="e.g. district newer than the boundary file"),
+    sa.Column("has_boundary", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("area_km2", sa.Double),
+    sa.Column("lat", sa.Double),
+    sa.Column("lon", sa.Double),
+    sa.CheckConstraint(f"level IN {LEVELS!r}", name="territory_level"),
+    sa.CheckConstraint("(level = 'country') = (parent_code IS NULL)", name="territory_parent"),
+    comment="Official territorial units, every level, every vintage seen in the data.",
+)
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("title", sa.String, nullable=False),
+    sa.Column("publisher", sa.String, nullable=False),
+    sa.Column("url", sa.String, nullable=False, comment="canonical public URL"),
+    sa.Column("licence", sa.String, nullable=False),
+    sa.Column("release", sa.String, comment="release of the observations now in the warehouse"),
+    sa.Column("file_name", sa.String),
+    sa.Column("sha256", sa.String),
+    sa.Column("loaded_at", sa.DateTime),
+    comment="Declared sources (data/sources.toml) and the release currently loaded.",
+)
+
+indicators = sa.Table(
+    "indicators",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("country", sa.String, nullable=False, comment="ISO alpha-2, or * for a multi-country series"),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("unit_es", sa.String, nullable=False),
+    sa.Column("unit_en", sa.String, nullable=False),
+    sa.Column("title_es", sa.String, nullable=False),
+    sa.Column("title_en", sa.String, nullable=False),
+    sa.Column("definition_es", sa.String, nullable=False),
+    sa.Column("definition_en", sa.String, nullable=False),
+    sa.Column("numerator_es", sa.String, nullable=False),
+    sa.Column("numerator_en", sa.String, nullable=False),
+    sa.Column(
+        "denominator", sa.String, comment="population sex used for rates: female | total; NULL: no rate"
+    ),
+    sa.Column("denominator_es", sa.String),
+    sa.Column("denominator_en", sa.String),
+    sa.Column("rate_per", sa.Integer, nullable=False, server_default="100000"),
+    sa.Column("publisher", sa.String, nullable=False),
+    sa.Column("source_url", sa.String, nullable=False),
+    sa.Column("licence", sa.String, nullable=False),
+    sa.Column("frequency_es", sa.String, nullable=False),
+    sa.Column("frequency_en", sa.String, nullable=False),
+    sa.Column("caveats_es", sa.String, nullable=False),
+    sa.Column("caveats_en", sa.String, nullable=False),
+    sa.Column("disclosure", sa.String, nullable=False, comment="publish | suppress (counts 1..k-1 hidden)"),
+    sa.Column("granularity", sa.String, nullable=False),
+    sa.Column("finest_level", sa.String, nullable=False),
+    sa.Column("breakdowns", sa.String, nullable=False, server_default="", comment="comma list of BREAKDOWNS"),
+    sa.Column("zero_fill", sa.Boolean, nullable=False, comment="absent territory-periods are true zeros"),
+    sa.CheckConstraint("kind IN ('case', 'service')", name="indicator_kind"),
+    sa.CheckConstraint("disclosure IN ('publish', 'suppress')", name="indicator_disclosure"),
+    sa.CheckConstraint("granularity IN ('month', 'year')", name="indicator_granularity"),
+    sa.CheckConstraint(
+        "denominator IS NULL OR denominator IN ('female', 'total')", name="indicator_denominator"
+    ),
+    comment="The indicator catalogue, loaded from data/indicators.toml.",
+)
+
+observations = sa.Table(
+    "observations",
+    metadata,
+    sa.Column("indicator_id", sa.String, primary_key=True),
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("territory_code", sa.String, primary_key=True),
+    sa.Column("period", sa.Date, primary_key=True, comment="first day of the month or year"),
+    sa.Column("granularity", sa.String, primary_key=True),
+    *[
+        sa.Column(c.name, c.type, primary_key=True, server_default=TOTAL, comment=c.comment)
+        for c in _breakdown_columns()
+    ],
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("provisional", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("load_id", sa.String, nullable=False),
+    sa.CheckConstraint("value >= 0", name="observation_non_negative"),
+    sa.CheckConstraint("granularity IN ('month', 'year')", name="observation_granularity"),
+    comment="Values as published, at the finest level the source gives.",
+)
+
+rollup = sa.Table(
+    "rollup",
+    metadata,
+    sa.Column("indicator_id", sa.String, nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("level", sa.String, nullable=False),
+    sa.Column("territory_code", sa.String, nullable=False),
+    sa.Column("period", sa.Date, nullable=False),
+    sa.Column("granularity", sa.String, nullable=False),
+    *_breakdown_columns(),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("provisional", sa.Boolean, nullable=False),
+    comment=(
+        "Observations summed up the territorial hierarchy at build time; what the app reads. Derived, "
+        "unique by construction (indicator, territory, period, breakdowns), so no index to maintain."
+    ),
+)
+
+population = sa.Table(
+    "population",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("territory_code", sa.String, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("sex", sa.String, primary_key=True, comment="total | female | male"),
+    sa.Column("source", sa.String, primary_key=True),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("estimated", sa.Boolean, nullable=False),
+    sa.Column("note", sa.String),
+    sa.CheckConstraint("sex IN ('total', 'female', 'male')", name="population_sex"),
+    sa.CheckConstraint("value >= 0", name="population_non_negative"),
+    comment="Denominators for rates; several sources may coexist, the catalogue names which one is used.",
+)
+
+loads = sa.Table(
+    "loads",
+    metadata,
+    sa.Column("load_id", sa.String, primary_key=True),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("release", sa.String),
+    sa.Column("file_name", sa.String, nullable=False),
+    sa.Column("sha256", sa.String),
+    sa.Column("rows_read", sa.Integer),
+    sa.Column("rows_accepted", sa.Integer),
+    sa.Column("rows_rejected", sa.Integer),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("error", sa.String),
+    sa.CheckConstraint("status IN ('ok', 'unchanged', 'failed')", name="load_status"),
+    comment="The ledger: every import attempt, including failed ones (logged beside the warehouse first).",
+)
+
+revisions = sa.Table(
+    "revisions",
+    metadata,
+    sa.Column("source", sa.String, primary_key=True),
+    sa.Column("new_release", sa.String, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("old_release", sa.String),
+    sa.Column("total_before", sa.Double),
+    sa.Column("total_after", sa.Double),
+    comment="Per source, release and year: the total before and after a newer release replaced it.",
+)

@@ -1,0 +1,139 @@
+"""Adapters on small made-up files with exact answers, through the real ingest path."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from observatory.ingest.errors import IngestError
+from observatory.ingest.readers import normalise, refuse_personal_data
+from observatory.ingest.warehouse import ingest
+from tests.conftest import FIXTURES, needs_mirror
+
+FILES = FIXTURES / "files"
+
+
+@pytest.fixture
+def live(settings, real_warehouse):
+    settings.warehouse_path.parent.mkdir(parents=True)
+    shutil.copyfile(real_warehouse, settings.warehouse_path)
+    return settings
+
+
+def query(settings, sql: str, **params):
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+@needs_mirror
+def test_sidpol_pads_codes_and_takes_the_department_from_the_ubigeo(live):
+    result = ingest(live, "pe_sidpol_vcm", FILES / "sidpol_ok.csv", release="2024-03", log=lambda _: None)
+    assert (result.rows_read, result.rows_accepted) == (6, 6)
+    rows = query(
+        live,
+        "SELECT territory_code, strftime(period, '%Y-%m'), value, provisional FROM observations "
+        "WHERE indicator_id = 'pe_denuncias_vcm' ORDER BY 2, 1",
+    )
+    assert rows == [
+        ("010101", "2024-01", 12.0, False),
+        ("150101", "2024-01", 340.0, False),
+        ("070101", "2024-02", 55.0, False),
+        ("150101", "2024-02", 310.0, False),
+        ("150201", "2024-02", 9.0, False),
+        ("050116", "2024-03", 4.0, True),
+    ]
+    departments = dict(
+        query(
+            live,
+            "SELECT territory_code, sum(value) FROM rollup WHERE indicator_id = 'pe_denuncias_vcm' AND level = 'department' GROUP BY 1",
+        )
+    )
+    assert departments == {"01": 12.0, "15": 659.0, "07": 55.0, "05": 4.0}
+    revised = query(
+        live,
+        "SELECT year, total_before, total_after FROM revisions WHERE new_release = '2024-03' ORDER BY year",
+    )
+    assert revised[0][0] == 2018 and revised[0][2] is None  # years the new release drops are recorded too
+    assert (2024, 243_952.0, 730.0) in revised
+
+
+@needs_mirror
+def test_sidpol_reads_renamed_and_reordered_columns(live):
+    ingest(live, "pe_sidpol_vcm", FILES / "sidpol_renamed_columns.csv", release="r", log=lambda _: None)
+    rows = query(
+        live,
+        "SELECT territory_code, strftime(period, '%Y-%m'), value FROM observations WHERE indicator_id = 'pe_denuncias_vcm' ORDER BY 2",
+    )
+    assert rows == [("010101", "2024-01", 12.0), ("150101", "2024-02", 310.0)]
+
+
+@needs_mirror
+def test_generic_csv_replaces_only_its_indicator(live):
+    before = query(live, "SELECT count(*) FROM observations WHERE indicator_id <> 'pe_cem_casos'")
+    ingest(live, "generic", FILES / "generic_ok.csv", release="2023", country="PE", log=lambda _: None)
+    rows = query(
+        live,
+        "SELECT territory_code, year(period), risk_level, value FROM observations WHERE indicator_id = 'pe_cem_casos' ORDER BY 1, 3",
+    )
+    assert rows == [("01", 2023, "leve", 10.0), ("01", 2023, "severo", 2.0), ("15", 2023, "leve", 100.0)]
+    totals = dict(
+        query(
+            live,
+            "SELECT territory_code, value FROM rollup WHERE indicator_id = 'pe_cem_casos' AND risk_level = 'total'",
+        )
+    )
+    assert totals == {"01": 12.0, "15": 100.0, "PE": 112.0}
+    assert query(live, "SELECT count(*) FROM observations WHERE indicator_id <> 'pe_cem_casos'") == before
+
+
+@needs_mirror
+def test_generic_csv_with_a_column_mapping_file(live):
+    ingest(
+        live,
+        "generic",
+        FILES / "generic_mapped.csv",
+        country="PE",
+        mapping=FILES / "generic_mapped.toml",
+        log=lambda _: None,
+    )
+    rows = query(
+        live,
+        "SELECT territory_code, year(period), value FROM observations WHERE indicator_id = 'pe_cem_casos' ORDER BY 1",
+    )
+    assert rows == [("01", 2022, 11.0), ("15", 2022, 120.0)]
+
+
+def test_headers_are_compared_without_accents_case_or_bom():
+    assert normalise("\ufeffAño ") == "ANO"
+    assert normalise("Número de femicidios o feminicidios") == "NUMERO_DE_FEMICIDIOS_O_FEMINICIDIOS"
+
+
+@pytest.mark.parametrize(
+    ("header", "refused"),
+    [
+        (["UBIGEO", "NOMBRE_VICTIMA"], "NOMBRE_VICTIMA"),
+        (["UBIGEO", "Nro. Documento"], "Nro. Documento"),
+        (["Dirección", "CANTIDAD"], "Dirección"),
+        (["UBIGEO", "Teléfono"], "Teléfono"),
+        (["UBIGEO", "celular_contacto"], "celular_contacto"),
+        (["UBIGEO", "email"], "email"),
+    ],
+)
+def test_columns_that_look_like_personal_data_are_refused(header, refused):
+    with pytest.raises(IngestError) as info:
+        refuse_personal_data("cases.csv", header)
+    assert f"column {refused!r}" in str(info.value)
+    assert "aggregates only" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [["NOMBRE_DEPARTAMENTO", "CANTIDAD"], ["DPTO_HECHO", "DIST_HECHO", "CANTIDAD"], ["DPTO_DOMICILIO"]],
+)
+def test_territorial_names_are_not_personal_data(header):
+    refuse_personal_data("ok.csv", header)
