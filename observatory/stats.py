@@ -51,22 +51,111 @@ def complement(value: pd.Series, status: pd.Series) -> pd.Series:
     return status
 
 
-def present(
-    frame: pd.DataFrame, *, disclosure: str, k: int, measure: str, rate_per: int = 100_000
-) -> pd.DataFrame:
-    """Add status, count_shown, rate, ci_low, ci_high, unreliable and shown to a frame of sibling areas.
+def suppress_table(values: dict[str, float], constraints: list[tuple[str, list[str]]], *, k: int) -> set[str]:
+    """Cells to hide so that no hidden cell can be worked out from the visible ones.
 
-    Input columns: ``value`` (count; NaN = no data) and ``population`` (NaN = no denominator).
+    ``values`` maps cell ids to counts (NaN = no data, never hidden); ``constraints`` say
+    ``parent = sum(children)``: the territorial hierarchy and breakdown totals alike.
+    Primary: counts 1..k-1. Complementary, until an attacker who knows every constraint and that
+    hidden cells are at least 1 can pin down none of them:
+    - exact recovery by linear algebra (a hidden cell in the row space of the constraints), and
+    - recovery by bounds (a known total whose hidden cells add up to exactly their number).
+    Each round hides, in a constraint that leaks, the smallest positive visible child, else the
+    parent; true zeros are never hidden, so 'hidden' always means 'at least 1'.
+    """
+    cells = {c: float(v) for c, v in values.items()}
+    hidden = {c for c, v in cells.items() if not np.isnan(v) and 0 < v < k}
+    constraints = [(p, [c for c in kids if c in cells]) for p, kids in constraints if p in cells]
+    for _ in range(len(cells) + 1):
+        leaked = recoverable(cells, hidden, constraints)
+        if not leaked:
+            return hidden
+        choice = _complement_for(cells, hidden, constraints, leaked)
+        if choice is None:
+            return hidden
+        hidden.add(choice)
+    return hidden
+
+
+def _complement_for(cells, hidden, constraints, leaked) -> str | None:
+    """The cell to hide next: in a constraint that leaks, the smallest positive visible child, else its parent."""
+    children, parents = [], []
+    for parent, kids in constraints:
+        if not leaked & {parent, *kids}:
+            continue
+        children += [c for c in kids if c not in hidden and cells[c] > 0]
+        if parent not in hidden and cells[parent] > 0:
+            parents.append(parent)
+    # Nothing visible left where it leaks: widen to any positive visible cell (once every positive
+    # cell is hidden, the constraints only hold zeros and can pin nothing down).
+    pool = children or parents or [c for c, v in cells.items() if c not in hidden and v > 0]
+    return min(pool, key=lambda c: (cells[c], c)) if pool else None
+
+
+def recoverable(
+    values: dict[str, float], hidden: set[str], constraints: list[tuple[str, list[str]]]
+) -> set[str]:
+    """Hidden cells an attacker can work out exactly (linear algebra, then bounds with hidden >= 1)."""
+    unknown = sorted(hidden)
+    if not unknown:
+        return set()
+    index = {c: i for i, c in enumerate(unknown)}
+    rows, rhs = [], []
+    for parent, kids in constraints:
+        coeffs = np.zeros(len(unknown))
+        known = 0.0
+        for cell, sign in [(parent, -1.0), *((c, 1.0) for c in kids)]:
+            if cell in index:
+                coeffs[index[cell]] += sign
+            else:
+                known += sign * values[cell]
+        if coeffs.any():
+            rows.append(coeffs)
+            rhs.append(-known)
+    if not rows:
+        return set()
+    matrix = np.array(rows)
+    rank = np.linalg.matrix_rank(matrix)
+    found = set()
+    for cell, i in index.items():
+        probe = np.zeros(len(unknown))
+        probe[i] = 1.0
+        if np.linalg.matrix_rank(np.vstack([matrix, probe])) == rank:
+            found.add(cell)
+    # Bounds: a row whose unknowns all enter with +1 (a known total) and whose residual equals
+    # their number forces each of them to 1.
+    for coeffs, total in zip(matrix, rhs, strict=True):
+        members = [unknown[i] for i in np.flatnonzero(coeffs)]
+        if (coeffs[coeffs != 0] > 0).all() and abs(total - len(members)) < 1e-9:
+            found.update(members)
+    return found
+
+
+def present(
+    frame: pd.DataFrame,
+    *,
+    disclosure: str,
+    k: int,
+    measure: str,
+    rate_per: int = 100_000,
+    hidden: set[str] | None = None,
+) -> pd.DataFrame:
+    """Add status, count_shown, rate, ci_low, ci_high, unreliable and shown to a frame of areas.
+
+    Input columns: ``code``, ``value`` (count; NaN = no data) and ``population`` (NaN = no
+    denominator). ``hidden`` is the set of codes that ``suppress_table`` hid over the whole table
+    the view belongs to; without it, the rows are taken as siblings whose total is published.
     """
     if measure not in ("count", "rate"):
         raise ValueError(f"measure must be 'count' or 'rate', not {measure!r}")
     out = frame.copy()
     value = out["value"].astype(float)
-    status = (
-        complement(value, classify(value, disclosure=disclosure, k=k))
-        if disclosure == "suppress"
-        else classify(value, disclosure=disclosure, k=k)
-    )
+    status = classify(value, disclosure=disclosure, k=k)
+    if disclosure == "suppress":
+        if hidden is None:
+            status = complement(value, status)
+        else:
+            status[out["code"].isin(hidden)] = "suppressed"
     out["status"] = status
     visible = status.isin(["value", "zero"])
     out["count_shown"] = value.where(visible)
