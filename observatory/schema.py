@@ -119,10 +119,22 @@ observations = sa.Table(
         sa.Column(c.name, c.type, primary_key=True, server_default=TOTAL, comment=c.comment)
         for c in _breakdown_columns()
     ],
+    sa.Column(
+        "institution",
+        sa.String,
+        primary_key=True,
+        server_default="",
+        comment="reporting institution when one indicator is reported by several; '' otherwise",
+    ),
     sa.Column("value", sa.Double, nullable=False),
     sa.Column("provisional", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("status", sa.String, comment="preliminary | homologated (figures agreed between institutions)"),
+    sa.Column("status_date", sa.Date, comment="when the figure got its status"),
     sa.Column("load_id", sa.String, nullable=False),
     sa.CheckConstraint("value >= 0", name="observation_non_negative"),
+    sa.CheckConstraint(
+        "status IS NULL OR status IN ('preliminary', 'homologated')", name="observation_status"
+    ),
     sa.CheckConstraint("granularity IN ('month', 'year')", name="observation_granularity"),
     comment="Values as published, at the finest level the source gives.",
 )
@@ -137,6 +149,7 @@ rollup = sa.Table(
     sa.Column("period", sa.Date, nullable=False),
     sa.Column("granularity", sa.String, nullable=False),
     *_breakdown_columns(),
+    sa.Column("institution", sa.String, nullable=False, server_default=""),
     sa.Column("value", sa.Double, nullable=False),
     sa.Column("provisional", sa.Boolean, nullable=False),
     comment=(

@@ -275,7 +275,7 @@ def rebuild_rollup(con: duckdb.DuckDBPyConnection) -> None:
     Each indicator is observed at one level (checked), so summing each level into its parents
     never counts a row twice. Breakdown totals use CUBE over the indicator's own breakdowns only.
     """
-    keys = "indicator_id, country, territory_code, period, granularity"
+    keys = "indicator_id, country, territory_code, period, granularity, institution"
     con.execute("DELETE FROM rollup")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _base AS
@@ -305,7 +305,7 @@ def rebuild_rollup(con: duckdb.DuckDBPyConnection) -> None:
     for _ in range(len(schema.LEVELS)):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _next AS
-                SELECT c.indicator_id, c.country, t.parent_code AS territory_code, c.period, c.granularity,
+                SELECT c.indicator_id, c.country, t.parent_code AS territory_code, c.period, c.granularity, c.institution,
                        {", ".join("c." + b for b in schema.BREAKDOWNS)}, p.level,
                        sum(c.value) AS value, bool_or(c.provisional) AS provisional
                 FROM _cur c
@@ -348,11 +348,11 @@ def check(con: duckdb.DuckDBPyConnection) -> None:
     b = ", ".join(schema.BREAKDOWNS)
     mismatch = con.execute(
         f"""WITH base AS (
-              SELECT indicator_id, country, period, granularity, {b}, sum(value) AS v FROM _base GROUP BY ALL),
+              SELECT indicator_id, country, period, granularity, institution, {b}, sum(value) AS v FROM _base GROUP BY ALL),
             top AS (
-              SELECT indicator_id, country, period, granularity, {b}, value AS v FROM rollup WHERE level = 'country')
+              SELECT indicator_id, country, period, granularity, institution, {b}, value AS v FROM rollup WHERE level = 'country')
             SELECT base.indicator_id, base.period, base.v, top.v FROM base
-            LEFT JOIN top USING (indicator_id, country, period, granularity, {b})
+            LEFT JOIN top USING (indicator_id, country, period, granularity, institution, {b})
             WHERE top.v IS NULL OR abs(base.v - top.v) > 1e-6 LIMIT 5"""
     ).fetchall()
     if mismatch:
@@ -362,13 +362,13 @@ def check(con: duckdb.DuckDBPyConnection) -> None:
         )
     parents = con.execute(
         f"""WITH kids AS (
-              SELECT r.indicator_id, r.country, t.parent_code AS code, r.period, r.granularity, {", ".join("r." + x for x in schema.BREAKDOWNS)},
+              SELECT r.indicator_id, r.country, t.parent_code AS code, r.period, r.granularity, r.institution, {", ".join("r." + x for x in schema.BREAKDOWNS)},
                      sum(r.value) AS v
               FROM rollup r JOIN territories t ON t.country = r.country AND t.code = r.territory_code
               WHERE t.parent_code IS NOT NULL GROUP BY ALL)
             SELECT kids.indicator_id, kids.code, kids.period, kids.v, r.value FROM kids
             JOIN rollup r ON r.indicator_id = kids.indicator_id AND r.country = kids.country AND r.territory_code = kids.code
-              AND r.period = kids.period AND r.granularity = kids.granularity
+              AND r.period = kids.period AND r.granularity = kids.granularity AND r.institution = kids.institution
               AND {" AND ".join(f"r.{x} = kids.{x}" for x in schema.BREAKDOWNS)}
             WHERE abs(kids.v - r.value) > 1e-6 LIMIT 5"""
     ).fetchall()
