@@ -50,6 +50,8 @@ def _ingest(settings: Settings, args) -> int:
     options = {}
     if args.source == "generic":
         options = {"country": args.country or settings.country, "mapping": args.mapping}
+    elif args.source == "population":
+        options = {"country": args.country or settings.country}
     try:
         ingest(
             settings, args.source, Path(args.path), release=args.release, encoding=args.encoding, **options
@@ -111,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser(
         "ingest", help="import one file of a declared source (or 'generic') into the warehouse"
     )
-    p.add_argument("source", help="a source name from data/sources.toml, or 'generic' for the long CSV")
+    p.add_argument(
+        "source",
+        help="a source name from data/sources.toml, 'generic' for the long CSV, or 'population' for an "
+        "official population table (territory_code, year, sex, value) that replaces the estimates",
+    )
     p.add_argument("path", help="the file to import")
     p.add_argument("--release", help="release label, e.g. 2025-11")
     p.add_argument("--encoding", default="utf-8", help="text encoding of a CSV file (default utf-8)")

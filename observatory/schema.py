@@ -174,6 +174,21 @@ population = sa.Table(
     comment="Denominators for rates; several sources may coexist, the catalogue names which one is used.",
 )
 
+denominators = sa.Table(
+    "denominators",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("territory_code", sa.String, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("sex", sa.String, primary_key=True),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column(
+        "method", sa.String, nullable=False, comment="which population and how it was carried to the year"
+    ),
+    sa.Column("estimated", sa.Boolean, nullable=False),
+    comment="The one denominator per territory, year and sex that rates use, chosen at build time.",
+)
+
 loads = sa.Table(
     "loads",
     metadata,

@@ -170,3 +170,25 @@ def present(
     out["unreliable"] = has_pop & (value < UNRELIABLE_BELOW)
     out["shown"] = out["count_shown"] if measure == "count" else out["rate"]
     return out
+
+
+def empirical_bayes(count: pd.Series, population: pd.Series, rate_per: int = 100_000) -> pd.Series:
+    """Marshall's global empirical Bayes smoothed rates, for maps of many small areas.
+
+    Each area's raw rate is pulled towards the overall rate in proportion to how little its
+    population can tell: small districts move a lot, large ones hardly at all. Areas without
+    a count or a population come back NaN. Label the result "smoothed rate" wherever shown.
+    """
+    y = count.astype(float)
+    n = population.astype(float)
+    ok = y.notna() & (n > 0)
+    if ok.sum() < 2:
+        return (y / n * rate_per).where(ok)
+    yo, no = y[ok], n[ok]
+    m = yo.sum() / no.sum()
+    r = yo / no
+    s2 = (no * (r - m) ** 2).sum() / no.sum()
+    a = max(s2 - m / no.mean(), 0.0)
+    weight = a / (a + m / no)
+    smoothed = m + weight * (r - m)
+    return (smoothed * rate_per).reindex(y.index).where(ok)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -134,3 +135,22 @@ def test_hidden_cells_over_the_whole_hierarchy_of_the_tiny_warehouse(tiny_wareho
         wh, indicator="pe_feminicidios", country="PE", start=dt.date(2015, 1, 1), end=dt.date(2016, 1, 1), k=5
     )
     assert both_years == {"01", "15"}  # Amazonas 1 + 0 = 1 over 2015-2016, Lima 21
+
+
+def test_empirical_bayes_pulls_small_areas_towards_the_mean():
+    from observatory.stats import empirical_bayes
+
+    count = pd.Series([1, 50, 400, np.nan])
+    population = pd.Series([100, 10_000, 50_000, 1_000])
+    smoothed = empirical_bayes(count, population, rate_per=1)
+    overall = 451 / 60_100
+    raw = count / population
+    assert np.isnan(smoothed[3])
+    # The tiny area (raw 1%) moves most of the way to the overall rate; larger ones move less.
+    pulled = (smoothed[:3] - raw[:3]).abs() / (raw[:3] - overall).abs()
+    assert pulled[0] > 0.5 and pulled[0] > pulled[1] > pulled[2]
+    # Hand computation of Marshall's estimator for these figures.
+    r = raw[:3]
+    s2 = (population[:3] * (r - overall) ** 2).sum() / 60_100
+    a = s2 - overall / (60_100 / 3)
+    assert smoothed[1] == pytest.approx(overall + a / (a + overall / 10_000) * (r[1] - overall))

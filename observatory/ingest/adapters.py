@@ -469,6 +469,74 @@ def generic(path: Path, ctx: Context, *, country: str = "PE", mapping: Path | No
     return Batch(_frame(**{c: out[c] for c in OBS_COLUMNS}), rows_read=len(t))
 
 
+# --- Official population tables --------------------------------------------------------------
+
+POPULATION_COLUMNS = {
+    "territory_code": ["ubigeo", "codigo", "code"],
+    "year": ["año", "anio", "ano"],
+    "sex": ["sexo"],
+    "value": ["poblacion", "población", "population"],
+}
+SEXES = {
+    "total": "total",
+    "ambos": "total",
+    "female": "female",
+    "mujeres": "female",
+    "mujer": "female",
+    "f": "female",
+    "male": "male",
+    "hombres": "male",
+    "hombre": "male",
+    "m": "male",
+}
+
+
+def population_table(path: Path, ctx: Context, *, country: str = "PE") -> pd.DataFrame:
+    """``territory_code, year, sex, value``: an official population table that replaces the estimates.
+
+    Codes of any level of the country; sex as total/female/male (or mujeres/hombres).
+    """
+    name = path.name
+    t = read_table(
+        path,
+        POPULATION_COLUMNS,
+        encoding=ctx.encoding,
+        what="a population table (territory_code, year, sex, value)",
+    )
+    t = t.assign(territory_code=t["territory_code"].str.strip().str.upper())
+    known = set(ctx.territories.loc[ctx.territories["country"] == country, "code"])
+    # Spreadsheets drop leading zeros: pad odd-length numeric codes to the even width they had.
+    code = t["territory_code"].where(
+        ~t["territory_code"].str.fullmatch(r"\d+") | (t["territory_code"].str.len() % 2 == 0),
+        "0" + t["territory_code"],
+    )
+    code = code.where(code != country, country)
+    bad = ~code.isin(known)
+    if bad.any():
+        checks._fail(
+            name,
+            f"unknown territory codes of {country}",
+            t,
+            bad,
+            "territory_code",
+            "unknown territory code",
+            code,
+        )
+    year = checks.years(t, "year", name, first=1900)
+    sex = checks.mapped(
+        t, "sex", name, lambda v: SEXES.get(str(v).strip().lower()), "sex label (total, female, male)"
+    )
+    value = pd.to_numeric(t["value"].str.replace(",", "", regex=False), errors="coerce")
+    bad = value.isna() | (value < 0)
+    if bad.any():
+        checks._fail(
+            name, "population values must be non-negative numbers", t, bad, "value", "not a population"
+        )
+    frame = pd.DataFrame({ROW: t[ROW], "territory_code": code, "year": year, "sex": sex, "value": value})
+    checks.no_duplicates(frame, ["territory_code", "year", "sex"], name, ["territory_code", "year", "sex"])
+    return frame.drop(columns=[ROW]).assign(country=country, estimated=False)
+
+
 ADAPTERS: dict[str, Callable[..., Batch]] = {
     "sidpol": sidpol,
     "feminicidio_dpto": feminicidio_dpto,

@@ -81,7 +81,7 @@ def inei_projections(path: Path) -> pd.DataFrame:
 
 def estimated_2020(path: Path) -> pd.DataFrame:
     t = _csv(path)
-    t = t[t["inei"] != ""]
+    t = t[t["inei"].str.fullmatch(r"\d{6}")]
     area = pd.to_numeric(t["superficie"], errors="coerce")
     density = pd.to_numeric(t["pob_densidad_2020"].replace("NA", None), errors="coerce")
     value = (area * density).round()

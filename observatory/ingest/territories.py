@@ -60,7 +60,10 @@ def peru(paths: dict[str, Path], boundaries: set[str], layer: str) -> pd.DataFra
         _csv(paths["district_names"]),
     )
 
-    geo = {r["inei"]: r for r in pd.concat([ub_dep, ub_prov, ub_dist]).to_dict("records") if r["inei"]}
+    # The ubigeo table writes missing values as "NA" (one row has no INEI code at all).
+    for table in (ub_dep, ub_prov, ub_dist):
+        table.drop(table.index[~table["inei"].str.fullmatch(r"\d{6}")], inplace=True)
+    geo = {r["inei"]: r for r in pd.concat([ub_dep, ub_prov, ub_dist]).to_dict("records")}
 
     def add(code6: str, level: str, name: str, parent: str, note: str | None = None) -> None:
         width = {"department": 2, "province": 4, "district": 6}[level]

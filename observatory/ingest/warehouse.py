@@ -27,7 +27,7 @@ from observatory.config import Settings
 from observatory.indicators import load_catalogue
 from observatory.ingest import population as pop
 from observatory.ingest import territories as terr
-from observatory.ingest.adapters import ADAPTERS, Batch, Context
+from observatory.ingest.adapters import ADAPTERS, Batch, Context, population_table
 from observatory.ingest.errors import IngestError
 from observatory.ingest.sources import Declared, SourceFile, load_declared, locate, sha256_of
 
@@ -94,6 +94,7 @@ class Writer:
             if exc_type is None:
                 refresh_catalogue(con, self.settings, self.declared)
                 _merge_failed_loads(con, self.settings)
+                rebuild_denominators(con)
                 rebuild_rollup(con)
                 check(con)
                 con.execute("CHECKPOINT")
@@ -269,6 +270,70 @@ def _year_totals(con: duckdb.DuckDBPyConnection, indicators: list[str]) -> dict[
     return {int(y): float(v) for y, v in rows}
 
 
+REFERENCE_POPULATION = ("inei_proyecciones", "censo_2017", "estimada_2020")
+
+
+def rebuild_denominators(con: duckdb.DuckDBPyConnection) -> None:
+    """One population per territory, year and sex for rates, best source first.
+
+    1. A population table the observatory loaded itself (``ingest population``): as given.
+    2. Departments and the country: INEI estimates and projections for that year.
+    3. Provinces and districts: the 2017 census carried to the year by its department's growth
+       in the INEI projections (census x projection(year) / projection(2017)), flagged estimated.
+    4. Districts without a census figure (created after 2017): the 2020 area x density estimate,
+       women by their department's census share; flagged estimated.
+    """
+    con.execute("DELETE FROM denominators")
+    con.execute(
+        """INSERT INTO denominators BY NAME
+        WITH official AS (
+            SELECT country, territory_code, year, sex, value, 'población oficial: ' || source AS method,
+                   estimated, 1 AS priority
+            FROM population WHERE NOT list_contains($reference, source)),
+        projection AS (
+            SELECT country, territory_code, year, sex, value,
+                   'proyección INEI del departamento para el año' AS method, true AS estimated, 2 AS priority
+            FROM population WHERE source = 'inei_proyecciones'),
+        growth AS (
+            SELECT p.territory_code AS dept, p.year, p.sex, p.value / b.value AS factor
+            FROM population p JOIN population b
+              ON b.source = 'inei_proyecciones' AND b.territory_code = p.territory_code
+             AND b.sex = p.sex AND b.year = 2017
+            WHERE p.source = 'inei_proyecciones'),
+        census AS (
+            SELECT c.country, c.territory_code, g.year, c.sex, c.value * g.factor AS value,
+                   'censo 2017 ajustado por el crecimiento INEI del departamento' AS method,
+                   g.year <> 2017 AS estimated, 3 AS priority
+            FROM population c
+            JOIN territories t ON t.country = c.country AND t.code = c.territory_code
+            JOIN growth g ON g.dept = left(c.territory_code, 2) AND g.sex = c.sex
+            WHERE c.source = 'censo_2017' AND t.level IN ('province', 'district')),
+        share AS (
+            SELECT f.territory_code AS dept, f.value / t.value AS women
+            FROM population f JOIN population t
+              ON t.source = f.source AND t.territory_code = f.territory_code AND t.year = f.year AND t.sex = 'total'
+            WHERE f.source = 'censo_2017' AND f.sex = 'female' AND length(f.territory_code) = 2),
+        estimate AS (
+            SELECT e.country, e.territory_code, g.year, s.sex,
+                   e.value * CASE s.sex WHEN 'female' THEN sh.women ELSE 1 END * g.factor / g2020.factor AS value,
+                   'estimación 2020 (superficie x densidad) ajustada al año' AS method, true AS estimated,
+                   4 AS priority
+            FROM population e
+            JOIN territories t ON t.country = e.country AND t.code = e.territory_code AND t.level = 'district'
+            CROSS JOIN (VALUES ('female'), ('total')) s(sex)
+            JOIN share sh ON sh.dept = left(e.territory_code, 2)
+            JOIN growth g ON g.dept = left(e.territory_code, 2) AND g.sex = s.sex
+            JOIN growth g2020 ON g2020.dept = g.dept AND g2020.sex = s.sex AND g2020.year = 2020
+            WHERE e.source = 'estimada_2020'),
+        ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY country, territory_code, year, sex ORDER BY priority) AS r
+            FROM (SELECT * FROM official UNION ALL SELECT * FROM projection
+                  UNION ALL SELECT * FROM census UNION ALL SELECT * FROM estimate))
+        SELECT country, territory_code, year, sex, value, method, estimated FROM ranked WHERE r = 1""",
+        {"reference": list(REFERENCE_POPULATION)},
+    )
+
+
 def rebuild_rollup(con: duckdb.DuckDBPyConnection) -> None:
     """Sum observations up the territorial hierarchy (and across breakdowns) into ``rollup``.
 
@@ -422,12 +487,12 @@ def ingest(
         raise FileNotFoundError(
             f"no warehouse at {settings.warehouse_path}: run `python -m observatory build` first"
         )
-    if source != "generic":
+    if source not in ("generic", "population"):
         declared.adapter(source)
     started = _now()
     try:
         sha = sha256_of(path) if path.exists() else ""
-        if source != "generic" and sha and _current_sha(settings, source) == sha:
+        if source not in ("generic", "population") and sha and _current_sha(settings, source) == sha:
             result = LoadResult("", source, release, path.name, "unchanged", 0, 0, [])
             log(_describe(result))
             return result
@@ -447,6 +512,9 @@ def _ingest_into(
 ) -> LoadResult:
     started = _now()
     ctx = context(con, settings, encoding)
+    if source == "population":
+        country = options.get("country") or settings.country
+        return _ingest_population(con, ctx, path, release, started, country=country)
     if source == "generic":
         batch = ADAPTERS["generic"](path, ctx, **options)
         sources = {ctx.indicators[i]["source"] for i in batch.indicators}
@@ -468,6 +536,32 @@ def _ingest_into(
     return apply_batch(
         con, source=source, release=release, path=path, sha=sha256_of(path), batch=batch, started=started
     )
+
+
+def _ingest_population(con, ctx: Context, path: Path, release, started, *, country: str) -> LoadResult:
+    """An official population table, kept under its own source label; it outranks the estimates."""
+    label = f"oficial_{release or path.stem}"
+    frame = population_table(path, ctx, country=country).assign(source=label, note=f"cargada de {path.name}")
+    con.execute("DELETE FROM population WHERE source = $s", {"s": label})
+    _insert(con, "population", frame)
+    sha = sha256_of(path)
+    load_id = f"population:{label}:{sha[:12]}"
+    record = {
+        "load_id": load_id,
+        "source": "population",
+        "release": label,
+        "file_name": path.name,
+        "sha256": sha,
+        "rows_read": len(frame),
+        "rows_accepted": len(frame),
+        "rows_rejected": 0,
+        "started_at": started,
+        "finished_at": _now(),
+        "status": "ok",
+    }
+    con.execute("DELETE FROM loads WHERE load_id = $id", {"id": load_id})
+    _insert(con, "loads", pd.DataFrame([record]))
+    return LoadResult(load_id, "population", label, path.name, "ok", len(frame), len(frame), [])
 
 
 def _current_sha(settings: Settings, source: str) -> str | None:
