@@ -71,6 +71,14 @@ class Warehouse:
         con.execute("SET lock_configuration = true")
         return con
 
+    def available(self) -> bool:
+        """Cheap check for every request: the file is there and attached (re-attached if replaced)."""
+        try:
+            self._connection()
+            return True
+        except WarehouseUnavailable:
+            return False
+
     def health(self) -> dict:
         """{'ok': bool, 'reason': str, ...}; never raises."""
         try:

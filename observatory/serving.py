@@ -1,0 +1,125 @@
+"""How the app is served to the public: headers, limits, health, maintenance, compression.
+
+``install(app, settings, warehouse)`` is called once by ``create_app``. It adds:
+
+- a Content-Security-Policy that Dash works under: scripts only from this site plus the hashes
+  of Dash's own inline scripts (``app.csp_hashes()``); styles from this site and inline style
+  attributes (React and plotly set them); images and MapLibre's workers from ``data:``/``blob:``;
+  no other origin at all (maps use no tile server). Framing: only ``/embed/`` routes may be framed,
+  by any site; every other page refuses to be framed;
+- ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: strict-origin-when-cross-origin``;
+- a request size limit (Dash callbacks are small; nothing is uploaded);
+- ``/health``: 200 with the warehouse's figures, or 503 with the reason;
+- a maintenance page (503) on every page while the warehouse is missing or unreadable;
+- gzip/brotli compression, a log line for slow requests, and no traceback ever sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import flask
+from flask_compress import Compress
+
+from observatory.config import Settings
+from observatory.db import Warehouse
+
+log = logging.getLogger("observatory.serving")
+MAX_REQUEST_BYTES = 256 * 1024
+SLOW_REQUEST_SECONDS = 0.5
+OPEN_PATHS = ("/health", "/assets/", "/_favicon")
+
+MAINTENANCE = """<!DOCTYPE html>
+<html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>En mantenimiento — Under maintenance</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1d1d1f;line-height:1.5}}
+h1{{font-size:1.5rem}}.en{{color:#3a3a3c;border-top:1px solid #ccc;margin-top:2rem;padding-top:1rem}}</style></head>
+<body><h1>El observatorio está en mantenimiento</h1>
+<p>Los datos se están actualizando o no están disponibles en este momento. Vuelva a intentarlo en unos minutos.</p>
+<p>Si usted o alguien que conoce vive violencia, llame gratis a la <strong>Línea 100</strong> (24 horas).</p>
+<div class="en" lang="en"><h2>The observatory is under maintenance</h2>
+<p>The data are being updated or are not available right now. Please try again in a few minutes.</p></div>
+<p><small>Estado técnico / status: <code>/health</code></small></p></body></html>"""
+
+
+def content_security_policy(app, *, embed: bool) -> str:
+    scripts = " ".join(["'self'", *(f"'{h}'" for h in app.csp_hashes())])
+    directives = {
+        "default-src": "'self'",
+        "script-src": scripts,
+        "style-src": "'self' 'unsafe-inline'",
+        "img-src": "'self' data: blob:",
+        "font-src": "'self' data:",
+        "connect-src": "'self'",
+        "worker-src": "'self' blob:",
+        "child-src": "'self' blob:",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "*" if embed else "'none'",
+    }
+    return "; ".join(f"{k} {v}" for k, v in directives.items())
+
+
+def install(app, settings: Settings, warehouse: Warehouse) -> None:
+    server: flask.Flask = app.server
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    server.config["COMPRESS_ALGORITHM"] = ["br", "gzip"]
+    server.config["COMPRESS_MIMETYPES"] = [
+        "text/html",
+        "text/css",
+        "text/csv",
+        "application/javascript",
+        "application/json",
+        "application/geo+json",
+        "image/svg+xml",
+    ]
+    Compress(server)
+    policies: dict[bool, str] = {}
+
+    def policy(embed: bool) -> str:
+        # Computed on first use: every inline script (clientside callbacks) is registered by then.
+        if embed not in policies:
+            policies[embed] = content_security_policy(app, embed=embed)
+        return policies[embed]
+
+    @server.before_request
+    def _start():
+        flask.g.started = time.perf_counter()
+        path = flask.request.path
+        if path.startswith(OPEN_PATHS):
+            return None
+        if not warehouse.available():
+            return flask.Response(
+                MAINTENANCE, status=503, mimetype="text/html", headers={"Retry-After": "120"}
+            )
+        return None
+
+    @server.after_request
+    def _headers(response: flask.Response) -> flask.Response:
+        embed = flask.request.path.startswith("/embed")
+        response.headers["Content-Security-Policy"] = policy(embed)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        if not embed:
+            response.headers["X-Frame-Options"] = "DENY"
+        elapsed = time.perf_counter() - getattr(flask.g, "started", time.perf_counter())
+        if elapsed > SLOW_REQUEST_SECONDS:
+            log.warning("slow request %s %s took %.3fs", flask.request.method, flask.request.path, elapsed)
+        return response
+
+    @server.route("/health")
+    def _health():
+        state = warehouse.health()
+        state["warehouse"] = warehouse.path.name
+        return flask.jsonify(state), (200 if state["ok"] else 503)
+
+    @server.errorhandler(413)
+    def _too_large(_exc):
+        return flask.jsonify({"error": f"request larger than {MAX_REQUEST_BYTES // 1024} KB"}), 413
+
+    @server.errorhandler(500)
+    def _error(exc):
+        log.error("unhandled error on %s: %r", flask.request.path, getattr(exc, "original_exception", exc))
+        return flask.jsonify({"error": "internal error; it has been logged"}), 500

@@ -1,0 +1,96 @@
+"""Serving: security headers, framing only for embeds, /health, the maintenance page, size limits."""
+
+from __future__ import annotations
+
+import shutil
+
+import dash
+import pytest
+from dash import html
+
+from observatory.config import Settings
+from observatory.db import Warehouse
+from observatory.serving import install
+
+
+def make_app(path) -> dash.Dash:
+    app = dash.Dash(__name__)
+    app.layout = html.Div("observatorio")
+    install(app, Settings.from_env(environ={}, warehouse=str(path)), Warehouse(path))
+
+    @app.server.route("/embed/chart")
+    def _embed():
+        return "<p>chart</p>"
+
+    return app
+
+
+@pytest.fixture
+def client(tiny_warehouse, tmp_path):
+    path = tmp_path / "observatory.duckdb"
+    shutil.copyfile(tiny_warehouse, path)
+    app = make_app(path)
+    return app.server.test_client(), path, app
+
+
+def test_pages_carry_security_headers_and_refuse_framing(client):
+    c, _, app = client
+    r = c.get("/")
+    assert r.status_code == 200
+    csp = r.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    assert all(f"'{h}'" in csp for h in app.csp_hashes())
+    assert "unsafe-eval" not in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert r.headers["X-Frame-Options"] == "DENY"
+
+
+def test_only_embed_routes_may_be_framed(client):
+    c, _, _ = client
+    r = c.get("/embed/chart")
+    assert "frame-ancestors *" in r.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in r.headers
+
+
+def test_health_reports_the_warehouse(client):
+    c, _, _ = client
+    r = c.get("/health")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["ok"] is True and body["observations"] > 0
+
+
+def test_a_missing_warehouse_gives_the_maintenance_page_and_health_says_why(client):
+    c, path, _ = client
+    path.unlink()
+    r = c.get("/")
+    assert r.status_code == 503
+    assert "mantenimiento" in r.get_data(as_text=True) and "Línea 100" in r.get_data(as_text=True)
+    h = c.get("/health")
+    assert h.status_code == 503
+    assert "no warehouse at" in h.get_json()["reason"]
+
+
+def test_a_corrupt_warehouse_gives_the_maintenance_page(tmp_path):
+    path = tmp_path / "observatory.duckdb"
+    path.write_bytes(b"this is not a duckdb file" * 100)
+    c = make_app(path).server.test_client()
+    assert c.get("/").status_code == 503
+    h = c.get("/health")
+    assert h.status_code == 503 and "cannot be read" in h.get_json()["reason"]
+
+
+def test_a_rebuilt_warehouse_is_served_without_a_restart(client, tiny_warehouse):
+    c, path, _ = client
+    path.unlink()
+    assert c.get("/health").status_code == 503
+    shutil.copyfile(tiny_warehouse, path)
+    assert c.get("/health").status_code == 200
+
+
+def test_large_requests_are_refused(client):
+    c, _, _ = client
+    r = c.post("/_dash-update-component", data=b"x" * (300 * 1024), content_type="application/json")
+    assert r.status_code == 413
+    assert "larger than" in r.get_json()["error"]
