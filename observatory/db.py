@@ -8,7 +8,6 @@ restart, and calls already running finish on the old file.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -123,11 +122,11 @@ class Warehouse:
             )
         levels = self.run("info_territories", country=country)
         failed = self.run("info_failed_loads").to_dict("records")
-        pending = self.path.parent / "failed-loads.jsonl"  # logged while the warehouse stayed untouched
-        if pending.exists():
-            failed += [
-                json.loads(line) for line in pending.read_text(encoding="utf-8").splitlines() if line.strip()
-            ]
+        from observatory.config import Settings
+        from observatory.ledger import failed_loads, interrupted_loads
+
+        beside = Settings.from_env(warehouse=str(self.path))
+        failed += failed_loads(beside) + interrupted_loads(beside)
         return {
             "sources": sources,
             "territories": {r.level: int(r.n) for r in levels.itertuples()},

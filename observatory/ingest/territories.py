@@ -22,6 +22,10 @@ def _csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
+def _valid(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["inei"].str.fullmatch(r"\d{6}")]
+
+
 def _num(value: str) -> float | None:
     try:
         return float(value)
@@ -53,16 +57,14 @@ def peru(paths: dict[str, Path], boundaries: set[str], layer: str) -> pd.DataFra
     rows: list[dict] = [
         {"country": "PE", "code": "PE", "level": "country", "name": COUNTRY_NAMES["PE"], "parent_code": None}
     ]
-    ub_dep, ub_prov, ub_dist = _csv(paths["departments"]), _csv(paths["provinces"]), _csv(paths["districts"])
+    # The ubigeo table writes missing values as "NA" (one row has no INEI code at all).
+    ub_dep, ub_prov, ub_dist = (_valid(_csv(paths[key])) for key in ("departments", "provinces", "districts"))
     mp_dep, mp_prov, mp_dist = (
         _csv(paths["department_names"]),
         _csv(paths["province_names"]),
         _csv(paths["district_names"]),
     )
 
-    # The ubigeo table writes missing values as "NA" (one row has no INEI code at all).
-    for table in (ub_dep, ub_prov, ub_dist):
-        table.drop(table.index[~table["inei"].str.fullmatch(r"\d{6}")], inplace=True)
     geo = {r["inei"]: r for r in pd.concat([ub_dep, ub_prov, ub_dist]).to_dict("records")}
 
     def add(code6: str, level: str, name: str, parent: str, note: str | None = None) -> None:

@@ -30,6 +30,7 @@ from observatory.ingest import territories as terr
 from observatory.ingest.adapters import ADAPTERS, Batch, Context, population_table
 from observatory.ingest.errors import IngestError
 from observatory.ingest.sources import Declared, SourceFile, load_declared, locate, sha256_of
+from observatory.ledger import failed_loads, interrupted_loads
 
 Log = Callable[[str], None]
 
@@ -71,16 +72,29 @@ class Writer:
     file renamed over the live one. On any exception the new file is deleted.
     """
 
-    def __init__(self, settings: Settings, *, fresh: bool = False, declared: Declared | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        fresh: bool = False,
+        declared: Declared | None = None,
+        attempt: dict | None = None,
+    ):
         self.settings = settings
         self.fresh = fresh
         self.declared = declared or load_declared(settings)
         self.live = settings.warehouse_path
-        self.tmp = self.live.with_name(f".{self.live.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        token = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        self.tmp = self.live.with_name(f".{self.live.name}.{token}.tmp")
+        # A marker says a write is under way; one left by a killed process becomes a failed load.
+        self.marker = self.live.with_name(f".{self.live.name}.{token}.running.json")
+        self.attempt = {"source": "build", "release": None, "file_name": "(build)", **(attempt or {})}
         self.con: duckdb.DuckDBPyConnection | None = None
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
         self.live.parent.mkdir(parents=True, exist_ok=True)
+        record = {**self.attempt, "pid": os.getpid(), "started_at": _now().isoformat()}
+        self.marker.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         if self.fresh or not self.live.exists():
             create_schema(self.tmp)
         else:
@@ -101,14 +115,17 @@ class Writer:
         except BaseException:
             con.close()
             self.tmp.unlink(missing_ok=True)
+            self.marker.unlink(missing_ok=True)
             raise
         con.close()
         if exc_type is not None:
             self.tmp.unlink(missing_ok=True)
+            self.marker.unlink(missing_ok=True)
             return
         with open(self.tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(self.tmp, self.live)
+        self.marker.unlink(missing_ok=True)
         self.settings.failed_loads_path.unlink(missing_ok=True)
 
 
@@ -496,7 +513,8 @@ def ingest(
             result = LoadResult("", source, release, path.name, "unchanged", 0, 0, [])
             log(_describe(result))
             return result
-        with Writer(settings, declared=declared) as con:
+        attempt = {"source": source, "release": release, "file_name": path.name}
+        with Writer(settings, declared=declared, attempt=attempt) as con:
             result = _ingest_into(
                 con, settings, declared, source, path, release, encoding=encoding, **options
             )
@@ -606,15 +624,8 @@ def _log_failure(
         fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def failed_loads(settings: Settings) -> list[dict]:
-    path = settings.failed_loads_path
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def _merge_failed_loads(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    records = failed_loads(settings)
+    records = failed_loads(settings) + interrupted_loads(settings, clean=True)
     if records:
         frame = pd.DataFrame(records)
         frame["started_at"] = pd.to_datetime(frame["started_at"])
