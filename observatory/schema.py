@@ -189,6 +189,34 @@ denominators = sa.Table(
     comment="The one denominator per territory, year and sex that rates use, chosen at build time.",
 )
 
+service_points = sa.Table(
+    "service_points",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("id", sa.String, primary_key=True, comment="the directory's own identifier"),
+    sa.Column("type", sa.String, nullable=False, comment="CEM, CEM_COMISARIA, SAR, HOGAR_REFUGIO, ..."),
+    sa.Column("name", sa.String, comment="NULL for shelters: their identity and location are never published"),
+    sa.Column("territory_code", sa.String, nullable=False, comment="district where the point is"),
+    sa.Column("lat", sa.Double, comment="NULL for shelters"),
+    sa.Column("lon", sa.Double, comment="NULL for shelters"),
+    sa.Column("open_24h", sa.Boolean),
+    sa.Column("is_shelter", sa.Boolean, nullable=False),
+    sa.Column("release", sa.String),
+    comment="Where help is: the service directory an observatory supplies (ingest services).",
+)
+
+service_access = sa.Table(
+    "service_access",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("territory_code", sa.String, primary_key=True, comment="district"),
+    sa.Column("nearest_id", sa.String, comment="nearest service point that may be shown (never a shelter)"),
+    sa.Column("nearest_type", sa.String),
+    sa.Column("distance_km", sa.Double, comment="straight line from the district's centroid"),
+    sa.Column("points_in_district", sa.Integer, nullable=False),
+    comment="Straight-line distance from each district's centroid to the nearest public service point.",
+)
+
 loads = sa.Table(
     "loads",
     metadata,

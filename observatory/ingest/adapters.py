@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -535,6 +536,103 @@ def population_table(path: Path, ctx: Context, *, country: str = "PE") -> pd.Dat
     frame = pd.DataFrame({ROW: t[ROW], "territory_code": code, "year": year, "sex": sex, "value": value})
     checks.no_duplicates(frame, ["territory_code", "year", "sex"], name, ["territory_code", "year", "sex"])
     return frame.drop(columns=[ROW]).assign(country=country, estimated=False)
+
+
+# --- Service directory -------------------------------------------------------------------------
+
+SERVICE_COLUMNS = {
+    "id": ["codigo_servicio", "service_id"],
+    "type": ["tipo", "tipo_servicio", "service_type"],
+    "service_name": ["nombre_servicio", "nombre_centro"],
+    "territory_code": ["ubigeo", "district_code"],
+    "lat": ["latitud", "latitude"],
+    "lon": ["longitud", "longitude"],
+    "open_24h": ["24h", "atiende_24h", "open_24_hours"],
+}
+SHELTER_TYPES = {"HOGAR_REFUGIO", "HOGAR_DE_REFUGIO_TEMPORAL", "HRT", "REFUGIO", "CASA_REFUGIO", "SHELTER"}
+COUNTRY_BOXES = {"PE": (-18.6, 0.2, -81.5, -68.5), "SV": (13.0, 14.5, -90.2, -87.6)}  # lat, lat, lon, lon
+YES = {"si", "sí", "s", "yes", "y", "true", "1", "x"}
+NO = {"no", "n", "false", "0", ""}
+
+
+def services_directory(path: Path, ctx: Context, *, country: str = "PE", release: str | None = None):
+    """The service directory: ``id, type, service_name, territory_code, lat, lon, open_24h``.
+
+    Returns (points, batch): the points for the ``service_points`` table and the count of points
+    per district as observations of ``pe_puntos_atencion`` for the release's year. Shelters keep
+    only their type and district: their name and coordinates are dropped here, so no later step
+    can ever publish them.
+    """
+    name = path.name
+    what = "a service directory (id, type, service_name, territory_code, lat, lon, open_24h)"
+    t = read_table(
+        path,
+        SERVICE_COLUMNS,
+        optional=["service_name", "lat", "lon", "open_24h"],
+        encoding=ctx.encoding,
+        what=what,
+    )
+    if not release or not re.fullmatch(r"\d{4}(-\d{2})?", release):
+        raise IngestError(
+            name, "a service directory needs --release YYYY (or YYYY-MM): the date it describes"
+        )
+    kind = t["type"].map(lambda v: checks.slug(v).upper())
+    bad = kind == ""
+    if bad.any():
+        checks._fail(name, "service points without a type", t, bad, "type", "empty type")
+    code = checks.codes(
+        t, "territory_code", name, ctx.codes(country, "district"), width=6, what="district code"
+    )
+    shelter = kind.isin(SHELTER_TYPES)
+    lat = pd.to_numeric(t["lat"].str.replace(",", ".", regex=False), errors="coerce")
+    lon = pd.to_numeric(t["lon"].str.replace(",", ".", regex=False), errors="coerce")
+    lo_lat, hi_lat, lo_lon, hi_lon = COUNTRY_BOXES.get(country, (-90, 90, -180, 180))
+    given = (t["lat"] != "") | (t["lon"] != "")
+    outside = ~shelter & given & ~(lat.between(lo_lat, hi_lat) & lon.between(lo_lon, hi_lon))
+    if outside.any():
+        checks._fail(
+            name,
+            f"coordinates outside {country} (latitude, longitude in decimal degrees)",
+            t,
+            outside,
+            "lat",
+            "outside the country",
+            t["lat"] + ", " + t["lon"],
+        )
+    flag = t["open_24h"].str.strip().str.lower()
+    bad = ~flag.isin(YES | NO)
+    if bad.any():
+        checks._fail(name, "open_24h must be si/no", t, bad, "open_24h", "not si/no")
+    checks.no_duplicates(t, ["id"], name, ["id"])
+    points = pd.DataFrame(
+        {
+            "country": country,
+            "id": t["id"].str.strip(),
+            "type": kind,
+            "name": t["service_name"].where(~shelter & (t["service_name"] != "")),
+            "territory_code": code,
+            "lat": lat.where(~shelter),
+            "lon": lon.where(~shelter),
+            "open_24h": flag.isin(YES).where(t["open_24h"] != ""),
+            "is_shelter": shelter,
+            "release": release,
+        }
+    )
+    counts = points.groupby("territory_code", as_index=False).size()
+    year = int(release[:4])
+    batch = Batch(
+        _frame(
+            indicator_id="pe_puntos_atencion",
+            country=country,
+            territory_code=counts["territory_code"],
+            period=pd.Timestamp(year, 1, 1),
+            granularity="year",
+            value=counts["size"],
+            provisional=False,
+        ),
+        rows_read=len(t),
+    )
+    return points, batch
 
 
 ADAPTERS: dict[str, Callable[..., Batch]] = {

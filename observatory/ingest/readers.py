@@ -45,8 +45,10 @@ _PERSONAL = {
     "EMAIL": "an e-mail address",
     "CORREO": "an e-mail address",
 }
+# Names of places and services are not names of people.
 _ALLOWED_WITH_PERSONAL_WORD = re.compile(
-    r"^(NOMBRE|NAME)_(DPTO|DEPARTAMENTO|PROV|PROVINCIA|DIST|DISTRITO|MUN|MUNICIPIO)$"
+    r"^(NOMBRE|NAME)_(DPTO|DEPARTAMENTO|PROV|PROVINCIA|DIST|DISTRITO|MUN|MUNICIPIO|SERVICIO|CENTRO)$"
+    r"|^SERVICE_NAME$"
 )
 
 

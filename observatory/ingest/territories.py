@@ -26,6 +26,10 @@ def _valid(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["inei"].str.fullmatch(r"\d{6}")]
 
 
+def _centre(record: dict) -> tuple[float | None, float | None]:
+    return _num(record.get("coords_x")), _num(record.get("coords_y"))
+
+
 def _num(value: str) -> float | None:
     try:
         return float(value)
@@ -67,9 +71,15 @@ def peru(paths: dict[str, Path], boundaries: set[str], layer: str) -> pd.DataFra
 
     geo = {r["inei"]: r for r in pd.concat([ub_dep, ub_prov, ub_dist]).to_dict("records")}
 
-    def add(code6: str, level: str, name: str, parent: str, note: str | None = None) -> None:
+    def add(code6: str, level: str, name: str, parent: str, note: str | None = None, centre=None) -> None:
+        """``centre``: mapsPERU's interior point (lon, lat); else the capital's coordinates."""
         width = {"department": 2, "province": 4, "district": 6}[level]
         info = geo.get(code6, {})
+        lon, lat = (
+            centre
+            if centre and None not in centre
+            else (_num(info.get("longitude")), _num(info.get("latitude")))
+        )
         rows.append(
             {
                 "country": "PE",
@@ -79,21 +89,21 @@ def peru(paths: dict[str, Path], boundaries: set[str], layer: str) -> pd.DataFra
                 "parent_code": parent,
                 "vintage_note": note,
                 "area_km2": _num(info.get("superficie")),
-                "lat": _num(info.get("latitude")),
-                "lon": _num(info.get("longitude")),
+                "lat": lat,
+                "lon": lon,
             }
         )
 
     for r in mp_dep.to_dict("records"):
-        add(r["COD_DEPARTAMENTO"].zfill(6), "department", r["DEPARTAMENTO"], "PE")
+        add(r["COD_DEPARTAMENTO"].zfill(6), "department", r["DEPARTAMENTO"], "PE", centre=_centre(r))
     for r in mp_prov.to_dict("records"):
         code = r["COD_PROVINCIA"].zfill(6)
-        add(code, "province", r["PROVINCIA"], code[:2])
+        add(code, "province", r["PROVINCIA"], code[:2], centre=_centre(r))
     current = set()
     for r in mp_dist.to_dict("records"):
         code = r["COD_DISTRITO"].zfill(6)
         current.add(code)
-        add(code, "district", r["DISTRITO"], code[:4])
+        add(code, "district", r["DISTRITO"], code[:4], centre=_centre(r))
     known_prov = {r["code"] for r in rows if r["level"] == "province"}
     for r in ub_prov.to_dict("records"):
         if r["inei"] and r["inei"][:4] not in known_prov:

@@ -27,7 +27,7 @@ from observatory.config import Settings
 from observatory.indicators import load_catalogue
 from observatory.ingest import population as pop
 from observatory.ingest import territories as terr
-from observatory.ingest.adapters import ADAPTERS, Batch, Context, population_table
+from observatory.ingest.adapters import ADAPTERS, Batch, Context, population_table, services_directory
 from observatory.ingest.errors import IngestError
 from observatory.ingest.sources import Declared, SourceFile, load_declared, locate, sha256_of
 from observatory.ledger import failed_loads, interrupted_loads
@@ -109,6 +109,7 @@ class Writer:
                 refresh_catalogue(con, self.settings, self.declared)
                 _merge_failed_loads(con, self.settings)
                 rebuild_denominators(con)
+                rebuild_service_access(con)
                 rebuild_rollup(con)
                 check(con)
                 con.execute("CHECKPOINT")
@@ -351,6 +352,36 @@ def rebuild_denominators(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def rebuild_service_access(con: duckdb.DuckDBPyConnection) -> None:
+    """For every district: the nearest public service point in a straight line from its centroid.
+
+    Great-circle (haversine) distance on a sphere of the Earth's mean radius, 6,371.0088 km.
+    Shelters have no coordinates (dropped at import), so they are never anyone's nearest point.
+    """
+    con.execute("DELETE FROM service_access")
+    con.execute(
+        """INSERT INTO service_access BY NAME
+        WITH d AS (SELECT country, code, lat, lon FROM territories WHERE level = 'district'),
+        p AS (SELECT country, id, type, lat, lon FROM service_points WHERE lat IS NOT NULL AND lon IS NOT NULL),
+        pairs AS (
+            SELECT d.country, d.code, p.id, p.type,
+                   2 * 6371.0088 * asin(sqrt(
+                       pow(sin(radians(p.lat - d.lat) / 2), 2)
+                       + cos(radians(d.lat)) * cos(radians(p.lat)) * pow(sin(radians(p.lon - d.lon) / 2), 2)
+                   )) AS km
+            FROM d JOIN p ON p.country = d.country
+            WHERE d.lat IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY d.country, d.code ORDER BY km, p.id) = 1),
+        inside AS (SELECT country, territory_code, count(*) AS n FROM service_points GROUP BY ALL)
+        SELECT d.country, d.code AS territory_code, pairs.id AS nearest_id, pairs.type AS nearest_type,
+               pairs.km AS distance_km, coalesce(inside.n, 0) AS points_in_district
+        FROM d
+        LEFT JOIN pairs ON pairs.country = d.country AND pairs.code = d.code
+        LEFT JOIN inside ON inside.country = d.country AND inside.territory_code = d.code
+        WHERE d.country IN (SELECT DISTINCT country FROM service_points)"""
+    )
+
+
 def rebuild_rollup(con: duckdb.DuckDBPyConnection) -> None:
     """Sum observations up the territorial hierarchy (and across breakdowns) into ``rollup``.
 
@@ -533,6 +564,14 @@ def _ingest_into(
     if source == "population":
         country = options.get("country") or settings.country
         return _ingest_population(con, ctx, path, release, started, country=country)
+    if source != "generic" and declared.adapter(source) == "services":
+        country = options.get("country") or settings.country
+        points, batch = services_directory(path, ctx, country=country, release=release)
+        con.execute("DELETE FROM service_points WHERE country = $c", {"c": country})
+        _insert(con, "service_points", points)
+        return apply_batch(
+            con, source=source, release=release, path=path, sha=sha256_of(path), batch=batch, started=started
+        )
     if source == "generic":
         batch = ADAPTERS["generic"](path, ctx, **options)
         sources = {ctx.indicators[i]["source"] for i in batch.indicators}
