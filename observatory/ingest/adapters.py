@@ -43,6 +43,13 @@ class Context:
     crosswalks: Path
     today: dt.date = field(default_factory=dt.date.today)
     encoding: str = "utf-8"
+    widths: dict[str, dict[str, int]] = field(default_factory=dict)  # country -> level -> code digits
+    levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # country -> levels, top first
+
+    def levels_from(self, country: str, level: str) -> list[str]:
+        """``level`` and the levels below it in the country's pack."""
+        order = list(self.levels.get(country, (level,)))
+        return order[order.index(level) :] if level in order else [level]
 
     def codes(self, country: str, level: str) -> set[str]:
         t = self.territories
@@ -401,7 +408,6 @@ def generic(path: Path, ctx: Context, *, country: str = "PE", mapping: Path | No
     for ind_id, part in t.groupby("indicator", sort=True):
         ind = ctx.indicators[ind_id]
         level = ind["finest_level"]
-        width = {"department": 2, "province": 4, "district": 6, "municipality": 4}.get(level)
         if level == "country":
             code = part["territory_code"].str.strip().str.upper()
             bad = code != country
@@ -410,9 +416,12 @@ def generic(path: Path, ctx: Context, *, country: str = "PE", mapping: Path | No
                     name, "unknown country codes", part, bad, "territory_code", f"expected {country}"
                 )
         else:
-            code = checks.codes(
-                part, "territory_code", name, ctx.codes(country, level), width=width, what=f"{level} code"
-            )
+            # A territorial reform can move codes one level down (El Salvador 2024: municipalities
+            # became districts, same codes): codes of the levels below the nominal one are accepted.
+            below = ctx.levels_from(country, level)
+            known = set().union(*(ctx.codes(country, lv) for lv in below))
+            width = ctx.widths.get(country, {}).get(level, 6)
+            code = checks.codes(part, "territory_code", name, known, width=width, what=f"{level} code")
         granularity = ind["granularity"]
         pattern = r"\d{4}" if granularity == "year" else r"\d{4}-\d{2}"
         bad = ~part["period"].str.fullmatch(pattern)

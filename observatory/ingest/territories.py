@@ -153,3 +153,148 @@ def countries(path: Path) -> pd.DataFrame:
             if r["iso2"] != "PE"
         ]
     ).assign(has_boundary=False)
+
+
+def declarative(pack, locate, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Territories and population of a country pack whose ``loader`` is 'declarative'.
+
+    ``locate(source, key) -> Path`` finds a declared file. Codes are padded to the pack's widths,
+    names replaced by the pack's official spellings, and the pack's reform applied when the
+    observatory has supplied its files.
+    """
+    rows = [
+        {
+            "country": pack.code,
+            "code": pack.code,
+            "level": "country",
+            "name": pack.name_es,
+            "parent_code": None,
+        }
+    ]
+    for spec in pack.territories:
+        table = _csv(locate(spec["file"]["source"], spec["file"]["key"]))
+        level = spec["level"]
+        code = table[spec["code"]].str.strip()
+        keep = code != ""
+        table, code = table[keep], code[keep].map(lambda c, lv=level: pack.pad(c, lv))
+        parent_level = pack.parent_level(level)
+        parent = (
+            table[spec["parent"]].str.strip().map(lambda c, lv=parent_level: pack.pad(c, lv))
+            if spec.get("parent")
+            else pd.Series(pack.code, index=table.index)
+        )
+        frame = pd.DataFrame(
+            {
+                "country": pack.code,
+                "code": code,
+                "level": level,
+                "name": table[spec["name"]].str.strip(),
+                "parent_code": parent,
+                "area_km2": pd.to_numeric(table[spec["area_km2"]], errors="coerce")
+                if spec.get("area_km2")
+                else None,
+            }
+        ).drop_duplicates("code")
+        official = pack.names.get(level, {})
+        frame["name"] = [official.get(c, n) for c, n in zip(frame["code"], frame["name"], strict=True)]
+        rows += frame.to_dict("records")
+    territories = pd.DataFrame(rows)
+    territories = _apply_reform(pack, territories, data_dir)
+    territories["has_boundary"] = territories["level"].isin(list(pack.boundaries))
+    parts = []
+    for spec in pack.population:
+        level = spec.get("level", pack.levels[-1])
+        table = _csv(locate(spec["file"]["source"], spec["file"]["key"]))
+        table = table[table[spec["code"]].str.strip() != ""]
+        for sex, column in spec["columns"].items():
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "country": pack.code,
+                        "territory_code": table[spec["code"]]
+                        .str.strip()
+                        .map(lambda c, lv=level: pack.pad(c, lv)),
+                        "year": int(spec["year"]),
+                        "sex": sex,
+                        "source": spec["source"],
+                        "value": pd.to_numeric(table[column], errors="coerce"),
+                        "estimated": False,
+                        "note": f"{spec['source']} ({Path(spec['file']['key']).name})",
+                    }
+                )
+            )
+    population = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if not population.empty:
+        population = _roll_population(population, territories)
+    return territories, population
+
+
+def _roll_population(population: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:
+    """Sum the finest population rows up to every ancestor (the country included)."""
+    parent = dict(zip(territories["code"], territories["parent_code"], strict=True))
+    out = [population]
+    current = population
+    while True:
+        up = current.assign(territory_code=current["territory_code"].map(parent)).dropna(
+            subset=["territory_code"]
+        )
+        if up.empty:
+            break
+        up = up.groupby(
+            ["country", "territory_code", "year", "sex", "source", "estimated", "note"], as_index=False
+        )["value"].sum()
+        out.append(up)
+        current = up
+    return pd.concat(out, ignore_index=True)
+
+
+def _apply_reform(pack, territories: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
+    """El Salvador 2024: former municipalities become districts of the new municipalities.
+
+    Applied only when the observatory has supplied both reform files; codes come from them.
+    """
+    reform = pack.reform
+    if not reform:
+        return territories
+    municipalities = Path(data_dir) / reform["municipalities"]
+    crosswalk = Path(data_dir) / reform["crosswalk"]
+    if not (municipalities.exists() and crosswalk.exists()):
+        return territories
+    new = _csv(municipalities)
+    links = _csv(crosswalk)
+    former = territories["level"] == "municipality"
+    known = set(territories.loc[former, "code"])
+    mapping = {
+        pack.pad(r["former_code"], "district"): r["municipality_code"].strip()
+        for r in links.to_dict("records")
+    }
+    unknown = sorted(set(mapping) - known)
+    missing = sorted(known - set(mapping))
+    if unknown or missing:
+        raise ValueError(
+            f"{crosswalk.name}: former codes not among the municipalities: {unknown[:10]}; "
+            f"municipalities without a new municipality: {missing[:10]}"
+        )
+    undeclared = sorted(set(mapping.values()) - set(new["code"].str.strip()))
+    if undeclared:
+        raise ValueError(
+            f"{crosswalk.name}: municipality codes not in {municipalities.name}: {undeclared[:10]}"
+        )
+    territories = territories.copy()
+    territories.loc[former, "level"] = "district"
+    territories.loc[former, "parent_code"] = territories.loc[former, "code"].map(mapping)
+    territories.loc[former, "vintage_note"] = (
+        f"municipio hasta el {reform['valid_from']}; distrito desde entonces"
+    )
+    added = pd.DataFrame(
+        {
+            "country": pack.code,
+            "code": new["code"].str.strip(),
+            "level": "municipality",
+            "name": new["name"].str.strip(),
+            "parent_code": new["department"].str.strip().map(lambda c: pack.pad(c, "department")),
+            "valid_from": pd.Timestamp(reform["valid_from"]).date(),
+            "vintage_note": f"municipio creado por la reforma del {reform['valid_from']}",
+        }
+    )
+    return pd.concat([territories, added], ignore_index=True)

@@ -24,12 +24,13 @@ import sqlalchemy as sa
 
 from observatory import schema
 from observatory.config import Settings
+from observatory.countries import packs
 from observatory.indicators import load_catalogue
 from observatory.ingest import population as pop
 from observatory.ingest import territories as terr
 from observatory.ingest.adapters import ADAPTERS, Batch, Context, population_table, services_directory
 from observatory.ingest.errors import IngestError
-from observatory.ingest.sources import Declared, SourceFile, load_declared, locate, sha256_of
+from observatory.ingest.sources import Declared, FetchError, SourceFile, load_declared, locate, sha256_of
 from observatory.ledger import failed_loads, interrupted_loads
 
 Log = Callable[[str], None]
@@ -177,19 +178,37 @@ def load_reference(con: duckdb.DuckDBPyConnection, settings: Settings, declared:
         layer_file = locate(settings, declared.file("pe_peru_geojson_2016", key="pe-district-2016"))
     else:
         layer_file = paths["district_names"]
-    territories = pd.concat(
-        [
-            terr.peru(paths, terr.boundary_codes(layer_file), settings.boundary_layer),
-            terr.countries(Path(settings.data_dir) / "crosswalks" / "cepal_countries.csv"),
-        ],
-        ignore_index=True,
-    )
+    parts = [terr.peru(paths, terr.boundary_codes(layer_file), settings.boundary_layer)]
+    extra_population = []
+    for code, country in packs(settings.data_dir).items():
+        if country.loader != "declarative":
+            continue
+        try:
+            found, people = terr.declarative(
+                country,
+                lambda source, key: locate(settings, declared.file(source, key=key)),
+                Path(settings.data_dir),
+            )
+        except FetchError as exc:
+            log(f"reference: country pack {code} skipped, its files are missing: {exc}")
+            continue
+        parts.append(found)
+        extra_population.append(people)
+    have = set(pd.concat(parts)["code"])
+    others = terr.countries(Path(settings.data_dir) / "crosswalks" / "cepal_countries.csv")
+    parts.append(others[~others["code"].isin(have)])
+    territories = pd.concat(parts, ignore_index=True)
     con.execute("DELETE FROM territories")
     _insert(con, "territories", territories)
     census = locate(settings, declared.file("pe_population", key="census_2017_district_sex"))
     projections = locate(settings, declared.file("pe_population", key="inei_department_sex_year"))
     population = pd.concat(
-        [pop.census_2017(census), pop.inei_projections(projections), pop.estimated_2020(paths["districts"])],
+        [
+            pop.census_2017(census),
+            pop.inei_projections(projections),
+            pop.estimated_2020(paths["districts"]),
+            *extra_population,
+        ],
         ignore_index=True,
     )
     con.execute("DELETE FROM population")
@@ -206,11 +225,14 @@ def load_reference(con: duckdb.DuckDBPyConnection, settings: Settings, declared:
 def context(con: duckdb.DuckDBPyConnection, settings: Settings, encoding: str = "utf-8") -> Context:
     territories = con.execute("SELECT country, code, level, name FROM territories").df()
     catalogue = load_catalogue(Path(settings.data_dir) / "indicators.toml")
+    countries = packs(settings.data_dir)
     return Context(
         territories=territories,
         indicators={i["id"]: i for i in catalogue},
         crosswalks=Path(settings.data_dir) / "crosswalks",
         encoding=encoding,
+        widths={c: p.code_widths for c, p in countries.items()},
+        levels={c: p.levels for c, p in countries.items()},
     )
 
 
@@ -436,20 +458,20 @@ def rebuild_rollup(con: duckdb.DuckDBPyConnection) -> None:
 def check(con: duckdb.DuckDBPyConnection) -> None:
     """Build-time checks; any failure raises CheckError and the warehouse is not put in place.
 
-    1. Each indicator's observations sit at its finest level (so roll-ups never double count).
+    1. Each indicator's observations sit at one level per country (so roll-ups never double count).
     2. For every indicator, period and breakdown: the country's figure equals the sum of all
        observations (every territory reaches the country: no row lost on the way up).
     3. Every parent equals the sum of its children, at every level.
     """
     bad = con.execute(
-        """SELECT o.indicator_id, t.level, count(*) FROM observations o
-           JOIN indicators i ON i.id = o.indicator_id
+        """SELECT o.indicator_id, o.country, list(DISTINCT t.level ORDER BY t.level) FROM observations o
            JOIN territories t ON t.country = o.country AND t.code = o.territory_code
-           WHERE t.level <> i.finest_level GROUP BY ALL ORDER BY 1, 2"""
+           GROUP BY ALL HAVING count(DISTINCT t.level) > 1 ORDER BY 1"""
     ).fetchall()
     if bad:
         raise CheckError(
-            "observations at the wrong level: " + "; ".join(f"{i}: {n} rows at {lv}" for i, lv, n in bad)
+            "observations of one indicator at several levels (their roll-up would count twice): "
+            + "; ".join(f"{i} ({c}): {levels}" for i, c, levels in bad)
         )
     orphans = con.execute(
         """SELECT DISTINCT o.indicator_id, o.territory_code FROM observations o

@@ -1,0 +1,121 @@
+"""Country packs (data/countries/CODE.toml): levels, labels, codes, boundaries, help lines.
+
+The app and the build read country-specific facts only from here, so a new country is a new
+pack file. See data/countries/README.md for the format.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from observatory.schema import LEVELS
+
+
+class PackError(ValueError):
+    """A pack file is wrong: the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Pack:
+    code: str
+    name_es: str
+    name_en: str
+    levels: tuple[str, ...]
+    code_widths: dict[str, int]
+    default_indicator: str
+    loader: str
+    boundaries: dict[str, str]
+    bbox: tuple[float, float, float, float]
+    labels: dict[str, dict[str, str]]
+    numbers: dict[str, str]
+    help: dict[str, str]
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
+    territories: list[dict] = field(default_factory=list)
+    population: list[dict] = field(default_factory=list)
+    reform: dict = field(default_factory=dict)
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_es
+
+    def label(self, level: str, lang: str) -> str:
+        return self.labels.get(lang, self.labels["es"]).get(level, level)
+
+    def child_level(self, level: str) -> str | None:
+        """The level below ``level`` ('country' -> first level); None at the bottom."""
+        order = ("country", *self.levels)
+        i = order.index(level)
+        return order[i + 1] if i + 1 < len(order) else None
+
+    def parent_level(self, level: str) -> str | None:
+        order = ("country", *self.levels)
+        i = order.index(level)
+        return order[i - 1] if i > 0 else None
+
+    def pad(self, code: str, level: str) -> str:
+        """Restore leading zeros a spreadsheet dropped."""
+        width = self.code_widths.get(level)
+        return code.zfill(width) if width and code.isdigit() else code
+
+
+REQUIRED = ("code", "name_es", "name_en", "levels", "code_widths", "default_indicator", "loader", "bbox")
+
+
+def load_pack(path: Path) -> Pack:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PackError(f"{path.name}: {exc}") from None
+    missing = [k for k in REQUIRED if k not in raw]
+    if missing:
+        raise PackError(f"{path.name}: missing {', '.join(missing)}")
+    unknown = [lv for lv in raw["levels"] if lv not in LEVELS or lv == "country"]
+    if unknown:
+        raise PackError(f"{path.name}: unknown level(s) {unknown}; use some of {LEVELS[1:]}")
+    if raw["loader"] not in ("peru", "declarative"):
+        raise PackError(f"{path.name}: loader must be 'peru' or 'declarative'")
+    for lang in ("es", "en"):
+        absent = [lv for lv in ("country", *raw["levels"]) if lv not in raw.get("labels", {}).get(lang, {})]
+        if absent:
+            raise PackError(f"{path.name}: [labels.{lang}] lacks {', '.join(absent)}")
+    return Pack(
+        code=raw["code"],
+        name_es=raw["name_es"],
+        name_en=raw["name_en"],
+        levels=tuple(raw["levels"]),
+        code_widths=dict(raw["code_widths"]),
+        default_indicator=raw["default_indicator"],
+        loader=raw["loader"],
+        boundaries=dict(raw.get("boundaries", {})),
+        bbox=tuple(raw["bbox"]),
+        labels=raw["labels"],
+        numbers=raw.get("numbers", {"thousands": ",", "decimal": "."}),
+        help=raw.get("help", {}),
+        names=raw.get("names", {}),
+        territories=raw.get("territories", []),
+        population=raw.get("population", []),
+        reform=raw.get("reform", {}),
+    )
+
+
+@cache
+def packs(data_dir: str) -> dict[str, Pack]:
+    """Every pack in ``data_dir/countries``, by country code."""
+    folder = Path(data_dir) / "countries"
+    out = {}
+    for path in sorted(folder.glob("*.toml")):
+        pack = load_pack(path)
+        out[pack.code] = pack
+    return out
+
+
+def pack(data_dir: str, code: str) -> Pack:
+    found = packs(str(data_dir))
+    if code not in found:
+        raise PackError(
+            f"no country pack for {code!r} in {Path(data_dir) / 'countries'}; have {sorted(found)}"
+        )
+    return found[code]

@@ -1,0 +1,146 @@
+"""Country packs side by side: Peru and El Salvador from one warehouse, and El Salvador's 2024
+reform lining up series before and after May 2024 through a (made-up) crosswalk."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from observatory.config import Settings
+from observatory.countries import PackError, load_pack, pack
+from observatory.ingest.warehouse import build, ingest
+from tests.conftest import MIRROR, needs_mirror
+
+DATA = Path(Settings.from_env(environ={}).data_dir)
+
+
+def test_both_packs_load_with_their_levels_labels_and_help_lines():
+    pe, sv = pack(str(DATA), "PE"), pack(str(DATA), "SV")
+    assert pe.levels == ("department", "province", "district")
+    assert sv.levels == ("department", "municipality", "district")
+    assert (pe.label("province", "es"), sv.label("municipality", "es"), sv.label("municipality", "en")) == (
+        "Provincia",
+        "Municipio",
+        "Municipality",
+    )
+    assert pe.help["phone"] == "100" and sv.help["phone"] == "126"
+    assert pe.child_level("country") == "department" and sv.child_level("department") == "municipality"
+    assert pe.pad("50104", "district") == "050104" and sv.pad("614", "municipality") == "0614"
+
+
+def test_a_pack_with_a_missing_label_is_refused(tmp_path):
+    text = (
+        (DATA / "countries" / "sv.toml")
+        .read_text(encoding="utf-8")
+        .replace('municipality = "Municipality"\n', "")
+    )
+    path = tmp_path / "xx.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PackError) as info:
+        load_pack(path)
+    assert "[labels.en] lacks municipality" in str(info.value)
+
+
+@needs_mirror
+def test_el_salvador_departments_and_municipalities_sit_beside_peru(real_warehouse):
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    levels = dict(
+        con.execute("SELECT level, count(*) FROM territories WHERE country = 'SV' GROUP BY 1").fetchall()
+    )
+    names = dict(
+        con.execute(
+            "SELECT code, name FROM territories WHERE country = 'SV' AND level = 'department'"
+        ).fetchall()
+    )
+    women = con.execute(
+        "SELECT value FROM population WHERE country = 'SV' AND territory_code = 'SV' AND sex = 'female'"
+    ).fetchone()[0]
+    peru = con.execute(
+        "SELECT count(*) FROM territories WHERE country = 'PE' AND level = 'department'"
+    ).fetchone()[0]
+    con.close()
+    assert levels == {"country": 1, "department": 14, "municipality": 262}
+    assert names["09"] == "Cabañas" and names["14"] == "La Unión" and names["01"] == "Ahuachapán"
+    assert women == 3_024_742  # 2007 census, PROVENANCE.txt
+    assert peru == 26
+
+
+def made_up_reform(data: Path, former: pd.DataFrame) -> dict[str, str]:
+    """Invented codes 'T01'.. grouping each department's former municipalities in threes-ish:
+    NOT official codes; only the shape of the real files."""
+    mapping, municipalities = {}, []
+    for dept, group in former.groupby("parent_code"):
+        codes = sorted(group["code"])
+        size = max(1, len(codes) // 3)
+        for i, code in enumerate(codes):
+            new = f"T{dept}{min(i // size, 2)}"
+            mapping[code] = new
+        for j in sorted({mapping[c] for c in codes}):
+            municipalities.append({"code": j, "name": f"Municipio de prueba {j}", "department": dept})
+    folder = data / "countries" / "sv"
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(municipalities).to_csv(folder / "municipios_2024.csv", index=False)
+    pd.DataFrame({"former_code": list(mapping), "municipality_code": list(mapping.values())}).to_csv(
+        folder / "crosswalk_2024.csv", index=False
+    )
+    return mapping
+
+
+@needs_mirror
+def test_series_before_and_after_the_2024_reform_line_up_through_the_crosswalk(tmp_path, real_warehouse):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("cache", "warehouse"))
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    former = con.execute(
+        "SELECT code, parent_code FROM territories WHERE country = 'SV' AND level = 'municipality'"
+    ).df()
+    con.close()
+    mapping = made_up_reform(data, former)
+    settings = Settings.from_env(
+        environ={}, data_dir=str(data), warehouse=str(tmp_path / "wh" / "o.duckdb"), mirror=str(MIRROR)
+    )
+    build(settings, log=lambda _: None)
+
+    # The same made-up femicide figures keyed by the former codes: 2023 (municipalities then) and
+    # 2025 (districts now). Codes lost their leading zero, as spreadsheets do.
+    rows = []
+    for year in (2023, 2025):
+        for i, code in enumerate(sorted(mapping)[:40]):
+            rows.append(
+                {
+                    "territory_code": code.lstrip("0"),
+                    "period": str(year),
+                    "indicator": "sv_feminicidios",
+                    "value": i % 4,
+                }
+            )
+    path = tmp_path / "sv.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    ingest(settings, "generic", path, country="SV", release="prueba", log=lambda _: None)
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    levels = dict(
+        con.execute("SELECT level, count(*) FROM territories WHERE country = 'SV' GROUP BY 1").fetchall()
+    )
+    by_new = con.execute(
+        """SELECT year(period), territory_code, value FROM rollup
+           WHERE indicator_id = 'sv_feminicidios' AND level = 'municipality' ORDER BY 1, 2"""
+    ).fetchall()
+    national = dict(
+        con.execute(
+            "SELECT year(period), value FROM rollup WHERE indicator_id = 'sv_feminicidios' AND level = 'country'"
+        ).fetchall()
+    )
+    con.close()
+    assert levels["district"] == 262 and levels["municipality"] == len(set(mapping.values()))
+    expected: dict[str, float] = {}
+    for i, code in enumerate(sorted(mapping)[:40]):
+        expected[mapping[code]] = expected.get(mapping[code], 0) + i % 4
+    for year in (2023, 2025):
+        got = {code: value for y, code, value in by_new if y == year}
+        assert got == {k: v for k, v in expected.items() if k in got} and set(got) == set(expected)
+    assert national[2023] == national[2025] == sum(i % 4 for i in range(40))
