@@ -189,13 +189,28 @@ denominators = sa.Table(
     comment="The one denominator per territory, year and sex that rates use, chosen at build time.",
 )
 
+territory_groups = sa.Table(
+    "territory_groups",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("group_id", sa.String, primary_key=True),
+    sa.Column("territory_code", sa.String, primary_key=True),
+    sa.Column("name_es", sa.String, nullable=False),
+    sa.Column("name_en", sa.String, nullable=False),
+    sa.Column("description_es", sa.String),
+    sa.Column("description_en", sa.String),
+    comment="Named sets of territories (data/groups/*.toml): filters and map highlights.",
+)
+
 service_points = sa.Table(
     "service_points",
     metadata,
     sa.Column("country", sa.String(2), primary_key=True),
     sa.Column("id", sa.String, primary_key=True, comment="the directory's own identifier"),
     sa.Column("type", sa.String, nullable=False, comment="CEM, CEM_COMISARIA, SAR, HOGAR_REFUGIO, ..."),
-    sa.Column("name", sa.String, comment="NULL for shelters: their identity and location are never published"),
+    sa.Column(
+        "name", sa.String, comment="NULL for shelters: their identity and location are never published"
+    ),
     sa.Column("territory_code", sa.String, nullable=False, comment="district where the point is"),
     sa.Column("lat", sa.Double, comment="NULL for shelters"),
     sa.Column("lon", sa.Double, comment="NULL for shelters"),

@@ -144,3 +144,21 @@ def test_series_before_and_after_the_2024_reform_line_up_through_the_crosswalk(t
         got = {code: value for y, code, value in by_new if y == year}
         assert got == {k: v for k, v in expected.items() if k in got} and set(got) == set(expected)
     assert national[2023] == national[2025] == sum(i % 4 for i in range(40))
+
+
+@needs_mirror
+def test_territory_groups_are_loaded_and_unknown_members_refused(real_warehouse, tmp_path):
+    from observatory.ingest.territories import groups
+
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    rows = con.execute("SELECT group_id, territory_code FROM territory_groups ORDER BY 2").fetchall()
+    territories = con.execute("SELECT country, code FROM territories").df()
+    con.close()
+    assert rows == [("lima_callao", "0701"), ("lima_callao", "1501")]
+    (tmp_path / "bad.toml").write_text(
+        'id = "x"\ncountry = "SV"\nname_es = "x"\nname_en = "x"\nmembers = ["0614", "9999"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError) as info:
+        groups(tmp_path, territories)
+    assert "bad.toml: unknown territory codes ['9999'] for SV" in str(info.value)

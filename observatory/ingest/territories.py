@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -298,3 +300,32 @@ def _apply_reform(pack, territories: pd.DataFrame, data_dir: Path) -> pd.DataFra
         }
     )
     return pd.concat([territories, added], ignore_index=True)
+
+
+def groups(folder: Path, territories: pd.DataFrame) -> pd.DataFrame:
+    """Every group file in ``folder`` as rows of ``territory_groups``; unknown codes stop the build."""
+    rows = []
+    known = set(zip(territories["country"], territories["code"], strict=True))
+    for path in sorted(Path(folder).glob("*.toml")):
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+        missing = [k for k in ("id", "country", "name_es", "name_en", "members") if k not in spec]
+        if missing:
+            raise ValueError(f"{path.name}: missing {', '.join(missing)}")
+        if not re.fullmatch(r"[a-z0-9_]+", spec["id"]):
+            raise ValueError(f"{path.name}: id {spec['id']!r} must be lowercase letters, digits and _")
+        unknown = [m for m in spec["members"] if (spec["country"], m) not in known]
+        if unknown:
+            raise ValueError(f"{path.name}: unknown territory codes {unknown} for {spec['country']}")
+        rows += [
+            {
+                "country": spec["country"],
+                "group_id": spec["id"],
+                "territory_code": member,
+                "name_es": spec["name_es"],
+                "name_en": spec["name_en"],
+                "description_es": spec.get("description_es"),
+                "description_en": spec.get("description_en"),
+            }
+            for member in spec["members"]
+        ]
+    return pd.DataFrame(rows)

@@ -213,6 +213,10 @@ def load_reference(con: duckdb.DuckDBPyConnection, settings: Settings, declared:
     )
     con.execute("DELETE FROM population")
     _insert(con, "population", population)
+    con.execute("DELETE FROM territory_groups")
+    groups = terr.groups(Path(settings.data_dir) / "groups", territories)
+    if not groups.empty:
+        _insert(con, "territory_groups", groups)
     counts = territories.groupby("level").size().to_dict()
     log(
         f"reference: {counts} territories, {len(population):,} population rows ({time.perf_counter() - t0:.1f}s)"
