@@ -35,7 +35,17 @@ REQUIRED = (
     "caveats_es",
     "caveats_en",
 )
-OPTIONAL = ("denominator", "denominator_es", "denominator_en", "rate_per", "breakdowns")
+OPTIONAL = (
+    "denominator",
+    "denominator_es",
+    "denominator_en",
+    "rate_per",
+    "breakdowns",
+    "group",
+    "institution",
+    "group_note_es",
+    "group_note_en",
+)
 CHOICES = {
     "kind": ("case", "service"),
     "granularity": ("month", "year"),
@@ -78,6 +88,8 @@ def load_catalogue(path: Path, declared_sources: set[str] | None = None) -> list
             raise CatalogueError(
                 f"{where}: an indicator with a denominator must name it (denominator_es/_en)"
             )
+        if entry.get("group") and not entry.get("institution"):
+            raise CatalogueError(f"{where}: an indicator in a group must name its institution")
         if declared_sources is not None and entry["source"] not in declared_sources:
             raise CatalogueError(f"{where}: source {entry['source']!r} is not declared in sources.toml")
         row = {"id": ind_id, **{k: entry.get(k) for k in REQUIRED + OPTIONAL}}

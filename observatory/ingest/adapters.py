@@ -29,8 +29,11 @@ OBS_COLUMNS = [
     "period",
     "granularity",
     *BREAKDOWNS,
+    "institution",
     "value",
     "provisional",
+    "status",
+    "status_date",
 ]
 
 
@@ -77,6 +80,11 @@ def _frame(**columns) -> pd.DataFrame:
     for b in BREAKDOWNS:
         if b not in frame:
             frame[b] = TOTAL
+    defaults = {"institution": "", "status": None, "status_date": pd.NaT}
+    for column, default in defaults.items():
+        if column not in frame:
+            frame[column] = default
+    frame["status_date"] = pd.to_datetime(frame["status_date"])
     frame["period"] = pd.to_datetime(frame["period"])
     frame["value"] = frame["value"].astype(float)
     frame["provisional"] = frame["provisional"].astype(bool)
@@ -371,6 +379,17 @@ GENERIC_COLUMNS = {
     **{b: [] for b in BREAKDOWNS},
     "value": [],
     "provisional": [],
+    "institution": ["institucion", "institución"],
+    "status": ["estado"],
+    "status_date": ["fecha_estado"],
+}
+STATUSES = {
+    "preliminary": "preliminary",
+    "preliminar": "preliminary",
+    "homologated": "homologated",
+    "homologado": "homologated",
+    "homologada": "homologated",
+    "": None,
 }
 
 
@@ -393,7 +412,13 @@ def generic(path: Path, ctx: Context, *, country: str = "PE", mapping: Path | No
             columns[ours].insert(0, theirs)
         country = spec.get("country", country)
     what = "a generic long CSV (territory_code, period, indicator, value)"
-    t = read_table(path, columns, optional=[*BREAKDOWNS, "provisional"], encoding=ctx.encoding, what=what)
+    t = read_table(
+        path,
+        columns,
+        optional=[*BREAKDOWNS, "provisional", "institution", "status", "status_date"],
+        encoding=ctx.encoding,
+        what=what,
+    )
     unknown = ~t["indicator"].isin(ctx.indicators)
     if unknown.any():
         checks._fail(
@@ -454,6 +479,18 @@ def generic(path: Path, ctx: Context, *, country: str = "PE", mapping: Path | No
                     "breakdown not allowed",
                 )
         provisional = part["provisional"].str.lower().isin(["1", "true", "yes", "si", "sí", "provisional"])
+        status_key = part["status"].str.strip().str.lower()
+        bad = ~status_key.isin(STATUSES)
+        if bad.any():
+            checks._fail(
+                name, "status must be preliminary or homologated", part, bad, "status", "unknown status"
+            )
+        status_date = pd.to_datetime(
+            part["status_date"].replace("", None), errors="coerce", format="%Y-%m-%d"
+        )
+        bad = (part["status_date"] != "") & status_date.isna()
+        if bad.any():
+            checks._fail(name, "status_date must be YYYY-MM-DD", part, bad, "status_date", "not a date")
         frames.append(
             pd.DataFrame(
                 {
@@ -464,19 +501,75 @@ def generic(path: Path, ctx: Context, *, country: str = "PE", mapping: Path | No
                     "period": period,
                     "granularity": granularity,
                     **breakdowns,
+                    "institution": part["institution"].str.strip(),
                     "value": value,
                     "provisional": provisional,
+                    "status": status_key.map(STATUSES),
+                    "status_date": status_date,
                 }
             )
         )
     out = pd.concat(frames, ignore_index=True)
     checks.no_duplicates(
         out,
-        ["indicator_id", "territory_code", "period", *BREAKDOWNS],
+        ["indicator_id", "territory_code", "period", *BREAKDOWNS, "institution"],
         name,
         ["indicator", "territory_code", "period", "breakdowns"],
     )
     return Batch(_frame(**{c: out[c] for c in OBS_COLUMNS}), rows_read=len(t))
+
+
+# --- MIMP national aggregates (JSON) ------------------------------------------------------------
+
+MIMP_SERIES = {
+    "feminicidios": "pe_feminicidios_mimp_nacional",
+    "tentativas_feminicidio": "pe_tentativas_mimp_nacional",
+}
+
+
+def mimp_agregados(path: Path, ctx: Context) -> Batch:
+    """``{"feminicidios": {"por_anio": [{"anio": 2012, "cantidad": 81}, ...]}, ...}``: national yearly series."""
+    import json
+
+    name = path.name
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise IngestError(name, f"not a JSON file of MIMP aggregates: {exc}") from None
+    records = []
+    for key, indicator in MIMP_SERIES.items():
+        series = data.get(key, {}).get("por_anio") if isinstance(data.get(key), dict) else None
+        if not isinstance(series, list):
+            raise IngestError(
+                name, f"missing {key}.por_anio: this does not look like the MIMP aggregates file"
+            )
+        for i, item in enumerate(series):
+            records.append(
+                {
+                    ROW: i + 1,
+                    "indicator": indicator,
+                    "year": str(item.get("anio", "")),
+                    "count": str(item.get("cantidad", "")),
+                }
+            )
+    t = pd.DataFrame(records)
+    year = checks.years(t, "year", name)
+    value = checks.counts(t, "count", name, label="cantidad")
+    period = pd.to_datetime({"year": year, "month": 1, "day": 1})
+    checks.not_future(t, period, "year", name, ctx.today)
+    checks.no_duplicates(t, ["indicator", "year"], name, ["series", "anio"])
+    return Batch(
+        _frame(
+            indicator_id=t["indicator"],
+            country="PE",
+            territory_code="PE",
+            period=period,
+            granularity="year",
+            value=value,
+            provisional=False,
+        ),
+        rows_read=len(t),
+    )
 
 
 # --- Official population tables --------------------------------------------------------------
@@ -649,5 +742,6 @@ ADAPTERS: dict[str, Callable[..., Batch]] = {
     "feminicidio_dpto": feminicidio_dpto,
     "cem_casos": cem_casos,
     "cepal": cepal,
+    "mimp_agregados": mimp_agregados,
     "generic": generic,
 }

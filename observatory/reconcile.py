@@ -1,0 +1,58 @@
+"""One count, several institutions: each institution's figure side by side, and the gaps.
+
+Equivalent indicators share a ``group`` in the catalogue (e.g. ``feminicidio``); each names its
+``institution`` and how its definition differs (``group_note_es/en``). An indicator reported by
+several institutions carries the institution per observation instead. Homologated figures (agreed
+between institutions) are observations with ``status = 'homologated'``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from observatory.db import Warehouse
+from observatory.disclosure import hidden_codes
+
+
+def figures(
+    wh: Warehouse, *, group: str, country: str, code: str, first: int, last: int, k: int
+) -> pd.DataFrame:
+    """Long table: indicator_id, institution, year, value (NaN when hidden), status, hidden, provisional.
+
+    Counts of indicators whose policy is to suppress go through the same disclosure rule as
+    everywhere else (``disclosure.hidden_codes`` over the indicator's whole table for that year).
+    """
+    frame = wh.run("institution_figures", group=group, country=country, code=code, first=first, last=last)
+    frame = frame.rename(columns={"reporter": "institution"})
+    hidden = []
+    for row in frame.itertuples(index=False):
+        if row.disclosure != "suppress":
+            hidden.append(False)
+            continue
+        start = dt.date(int(row.year), 1, 1)
+        end = dt.date(int(row.year), 12, 31)
+        codes = hidden_codes(wh, indicator=row.indicator_id, country=country, start=start, end=end, k=k)
+        hidden.append(code in codes)
+    frame["hidden"] = hidden
+    frame.loc[frame["hidden"], "value"] = np.nan
+    return frame.drop(columns=["disclosure"])
+
+
+def gaps(long: pd.DataFrame) -> pd.DataFrame:
+    """Per year: every institution's figure as a column, the gap (max - min) and the gap in % of the min,
+    and the homologated figure where one was loaded. Years where fewer than two figures are visible
+    have no gap."""
+    if long.empty:
+        return pd.DataFrame(columns=["year", "gap", "gap_pct", "homologated"])
+    wide = long.pivot_table(index="year", columns="institution", values="value", aggfunc="sum")
+    visible = wide.notna().sum(axis=1)
+    high, low = wide.max(axis=1), wide.min(axis=1)
+    out = wide.copy()
+    out["gap"] = (high - low).where(visible >= 2)
+    out["gap_pct"] = ((high - low) / low * 100).where((visible >= 2) & (low > 0))
+    agreed = long[long["status"] == "homologated"].groupby("year")["value"].max()
+    out["homologated"] = agreed.reindex(out.index)
+    return out.reset_index()
