@@ -219,7 +219,8 @@ def test_other_declared_sources_load_with_their_known_totals(real_warehouse):
     con = duckdb.connect(str(real_warehouse), read_only=True)
     fem = dict(
         con.execute(
-            "SELECT indicator_id, sum(value) FROM observations WHERE indicator_id LIKE 'pe_%feminicidio%' GROUP BY 1"
+            "SELECT indicator_id, sum(value) FROM observations WHERE indicator_id LIKE 'pe_%feminicidio%' "
+            "OR indicator_id LIKE 'pe_%mimp_nacional' GROUP BY 1"
         ).fetchall()
     )
     cem = dict(
@@ -236,7 +237,12 @@ def test_other_declared_sources_load_with_their_known_totals(real_warehouse):
         "SELECT count(*) FROM observations WHERE indicator_id = 'cepal_feminicidios' AND territory_code = 'SV'"
     ).fetchone()[0]
     con.close()
-    assert fem == {"pe_feminicidios": 812, "pe_tentativas_feminicidio": 921}  # PROVENANCE.txt totals
+    assert fem == {  # PROVENANCE.txt totals
+        "pe_feminicidios": 812,
+        "pe_tentativas_feminicidio": 921,
+        "pe_feminicidios_mimp_nacional": 1_822,
+        "pe_tentativas_mimp_nacional": 3_319,
+    }
     assert cem == {2020: 114_490, 2021: 163_790, 2022: 154_197, 2023: 166_309, 2024: 168_489, 2025: 169_536}
     assert [cepal[y] for y in range(2009, 2022)] == [
         154,
