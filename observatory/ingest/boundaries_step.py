@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from observatory.config import Settings
-from observatory.ingest.sources import load_declared, locate
+from observatory.ingest.sources import FetchError, load_declared, locate
 
 
 def build_boundaries_from_sources(settings: Settings, log: Callable[[str], None] = print) -> dict[str, dict]:
@@ -24,6 +24,11 @@ def build_boundaries_from_sources(settings: Settings, log: Callable[[str], None]
         layers["pe-district"] = locate(
             settings, declared.file("pe_peru_geojson_2016", key="pe-district-2016")
         )
+    for key in ("sv-department", "sv-municipality"):
+        try:
+            layers[key] = locate(settings, declared.file("sv_digestyc", key=key))
+        except FetchError as exc:  # a Peru-only installation may lack El Salvador's files
+            log(f"boundaries {key}: skipped ({str(exc).splitlines()[0]})")
     summary = build_boundaries(layers, settings.geo_dir)
     for key, info in summary.items():
         log(f"boundaries {key}: {info.get('features')} areas, {info.get('bytes', 0) / 1024:,.0f} KB")
