@@ -8,7 +8,7 @@ import json
 import platform
 from pathlib import Path
 
-from bench import build
+from bench import build, linkage
 
 HERE = Path(__file__).parent
 
@@ -26,6 +26,9 @@ def main() -> None:
     }
     results["build"] = build.run(repeat=1 if args.quick else 3)
     print(build.report(results["build"]))
+    results["linkage"] = linkage.run(quick=args.quick)
+    print()
+    print(linkage.report(results["linkage"]))
     target = HERE / ("results-quick.json" if args.quick else "results.json")
     target.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {target}")

@@ -1,4 +1,4 @@
-"""python -m observatory fetch | build | ingest SOURCE PATH [--release R] | info [--json]"""
+"""python -m observatory fetch | build | ingest SOURCE PATH [--release R] | link FILES --out DIR | info [--json]"""
 
 from __future__ import annotations
 
@@ -126,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--mapping", help="generic only: TOML file mapping our column names to the file's headers")
     p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("link", help="link de-identified femicide case lists of several institutions (splink)")
+    from observatory import linkage
+
+    linkage.add_arguments(p)
+    p.set_defaults(run=lambda settings, args: linkage.run(args))
 
     p = sub.add_parser(
         "info", help="what the warehouse holds: sources, releases, totals by year, territories"
