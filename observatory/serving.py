@@ -44,7 +44,7 @@ h1{{font-size:1.5rem}}.en{{color:#3a3a3c;border-top:1px solid #ccc;margin-top:2r
 
 
 def content_security_policy(app, *, embed: bool) -> str:
-    scripts = " ".join(["'self'", *(f"'{h}'" for h in app.csp_hashes())])
+    scripts = " ".join(["'self'", *app.csp_hashes()])  # the hashes come quoted
     directives = {
         "default-src": "'self'",
         "script-src": scripts,

@@ -1,0 +1,140 @@
+"""The observatory's public web app.
+
+Development: ``python app.py`` serves http://127.0.0.1:8050 (debug only when
+OBSERVATORY_DEBUG is set). Production: ``gunicorn app:server`` (never in debug).
+Both read the default warehouse (``Settings.from_env()``); tests call ``create_app(settings)``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import dash
+import flask
+
+from observatory import dashboard, serving
+from observatory.config import ROOT, Settings
+from observatory.db import Warehouse
+from observatory.explore import Context
+from observatory.i18n import lang_or_default
+from observatory.site import load_site
+
+log = logging.getLogger("observatory.app")
+GEO_NAME = re.compile(r"^([a-z]{2})-(country|department|province|municipality|district)\.geojson$")
+GEO_MAX_AGE = 24 * 3600
+
+INDEX = """<!DOCTYPE html>
+<html lang="es">
+<head>
+{%metas%}
+<title>{%title%}</title>
+<link rel="icon" type="image/svg+xml" href="/assets/__LOGO__">
+{%css%}
+<style>__CSS_VARIABLES__</style>
+</head>
+<body>
+<noscript><p class="noscript">__NOSCRIPT__</p></noscript>
+{%app_entry%}
+<footer>
+{%config%}
+{%scripts%}
+{%renderer%}
+</footer>
+</body>
+</html>"""
+
+
+class ObservatoryDash(dash.Dash):
+    def interpolate_index(self, **kwargs):
+        """The page shell, with ``<html lang>`` set from the URL's language."""
+        html = super().interpolate_index(**kwargs)
+        lang = lang_or_default(flask.request.args.get("lang")) if flask.has_request_context() else "es"
+        return html.replace('<html lang="es">', f'<html lang="{lang}">', 1)
+
+
+def _boundaries(settings: Settings):
+    """The boundary layers (observatory.geo), or None when the module or the build is missing."""
+    try:
+        from observatory.geo import Boundaries
+    except ImportError:
+        log.warning("observatory.geo is missing: maps are replaced by tables")
+        return None
+    try:
+        return Boundaries(settings.geo_dir, ROOT / "geo")
+    except Exception:
+        log.exception("boundaries could not be loaded: maps are replaced by tables")
+        return None
+
+
+@lru_cache(maxsize=16)
+def _geo_payload(path: str, mtime_ns: int) -> tuple[bytes, bytes, str]:
+    raw = Path(path).read_bytes()
+    return raw, gzip.compress(raw, compresslevel=6), hashlib.sha256(raw).hexdigest()[:32]
+
+
+def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Dash:
+    """The Dash app for ``settings``: pages, callbacks, serving rules and the boundary files.
+
+    ``boundaries`` replaces the boundary layers read from ``settings.geo_dir`` (tests).
+    """
+    settings = settings or Settings.from_env()
+    site = load_site(settings.site_path)
+    boundaries = boundaries if boundaries is not None else _boundaries(settings)
+    ctx = Context(Warehouse(settings.warehouse_path), settings, site, boundaries)
+    app = ObservatoryDash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(ROOT / "observatory" / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        title=site.name["es"],
+        update_title=None,
+        suppress_callback_exceptions=True,
+        meta_tags=[
+            {"name": "viewport", "content": "width=device-width, initial-scale=1"},
+            {"name": "theme-color", "content": site.primary},
+        ],
+    )
+    app.index_string = (
+        INDEX.replace("__CSS_VARIABLES__", site.css_variables())
+        .replace("__LOGO__", site.logo)
+        .replace("__NOSCRIPT__", "Esta página necesita JavaScript. / This page needs JavaScript.")
+    )
+    app.server.extensions["observatory"] = ctx
+    serving.install(app, settings, ctx.warehouse)  # headers, /health, maintenance page, compression
+    dashboard.register_callbacks(app, ctx)
+
+    @app.server.route("/geo/<name>")
+    def geo(name: str):
+        """A boundary layer, fetched once per level by plotly.js and cached by the browser."""
+        m = GEO_NAME.match(name)
+        if not m or ctx.boundaries is None:
+            flask.abort(404)
+        path = ctx.boundaries.layer_path(m.group(1).upper(), m.group(2))
+        if not path or not Path(path).is_file():
+            flask.abort(404)
+        raw, packed, etag = _geo_payload(str(path), Path(path).stat().st_mtime_ns)
+        if flask.request.if_none_match.contains(etag):
+            response = flask.Response(status=304)
+        elif "gzip" in flask.request.headers.get("Accept-Encoding", ""):
+            response = flask.Response(packed, mimetype="application/geo+json")
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response = flask.Response(raw, mimetype="application/geo+json")
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = f"public, max-age={GEO_MAX_AGE}"
+        response.headers["Vary"] = "Accept-Encoding"
+        return response
+
+    return app
+
+
+app = create_app(Settings.from_env())
+server = app.server
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=8050, debug=app.server.extensions["observatory"].settings.debug)

@@ -1,0 +1,435 @@
+"""Page pieces shared by every page: header, footer, chart cards, legend, tables, notices.
+
+Pure functions from data to Dash components (no database, no callbacks), so every card
+carries the same title, unit, source, release and update date from the catalogue.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pandas as pd
+from dash import dcc, html
+
+from observatory.explore import Indicator, Notice
+from observatory.figures import format_value, shown_text
+from observatory.i18n import date_label, number, period_label, t
+from observatory.site import Site
+
+
+def href(path: str, lang: str, **params) -> str:
+    """An internal link keeping the language (Spanish, the default, is left out)."""
+    query = {k: v for k, v in params.items() if v}
+    if lang != "es":
+        query["lang"] = lang
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def header(site: Site, lang: str, active: str, lang_href: str) -> html.Header:
+    """The site header: logo and name (home link), navigation, language switch."""
+    other = "en" if lang == "es" else "es"
+    nav = [
+        ("explore", "/", t("nav.explore", lang)),
+        ("indicators", "/indicadores", t("nav.indicators", lang)),
+        ("methodology", "/metodologia", t("nav.methodology", lang)),
+    ]
+    return html.Header(
+        className="site-header",
+        children=[
+            html.A(t("a11y.skip", lang), href="#main", className="skip-link"),
+            html.Div(
+                className="site-header__inner",
+                children=[
+                    dcc.Link(
+                        className="brand",
+                        href=href("/", lang),
+                        children=[
+                            html.Img(
+                                src=f"/assets/{site.logo}",
+                                alt="",
+                                className="brand__logo",
+                                width=44,
+                                height=44,
+                            ),
+                            html.Span(
+                                [
+                                    html.Span(site.name[lang], className="brand__name"),
+                                    html.Span(site.tagline[lang], className="brand__tagline"),
+                                ],
+                                className="brand__text",
+                            ),
+                        ],
+                    ),
+                    html.Nav(
+                        html.Ul(
+                            [
+                                html.Li(
+                                    dcc.Link(
+                                        [label]
+                                        + (
+                                            [html.Span(t("a11y.current", lang), className="visually-hidden")]
+                                            if key == active
+                                            else []
+                                        ),
+                                        href=href(path, lang),
+                                        className="nav__link" + (" is-active" if key == active else ""),
+                                    )
+                                )
+                                for key, path, label in nav
+                            ]
+                            + [
+                                html.Li(
+                                    html.A(
+                                        t("nav.switch_to", lang),
+                                        id="lang-switch",
+                                        href=lang_href,
+                                        lang=other,
+                                        hrefLang=other,
+                                        className="nav__link nav__lang",
+                                        title=t("nav.switch_title", lang),
+                                    )
+                                )
+                            ],
+                            className="nav__list",
+                        ),
+                        className="nav",
+                        **{"aria-label": t("nav.label", lang)},
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def footer(site: Site, lang: str, sources: pd.DataFrame | None = None) -> html.Footer:
+    """Sources with their licences, the site's licence, and where to get help."""
+    items = []
+    if sources is not None:
+        for s in sources.to_dict("records"):
+            items.append(
+                html.Li(
+                    [
+                        html.A(s["title"], href=s["url"], rel="noopener", target="_blank"),
+                        f" — {s['publisher']}. ",
+                        t("footer.licence", lang, licence=s["licence"]),
+                    ]
+                )
+            )
+    return html.Footer(
+        className="site-footer",
+        children=html.Div(
+            className="site-footer__inner",
+            children=[
+                html.Section(
+                    [
+                        html.H2(site.help_name[lang], className="site-footer__title"),
+                        html.P(
+                            [
+                                site.help_text[lang] + " ",
+                                html.A(
+                                    t("help.call", lang, phone=site.help_phone),
+                                    href=f"tel:{site.help_phone}",
+                                    className="help-call",
+                                ),
+                            ]
+                            if site.help_phone
+                            else site.help_text[lang]
+                        ),
+                    ],
+                    className="site-footer__help",
+                    **{"aria-label": t("help.label", lang)},
+                ),
+                html.Section(
+                    [
+                        html.H2(t("footer.sources", lang), className="site-footer__title"),
+                        html.Ul(items),
+                        dcc.Link(t("footer.all_sources", lang), href=href("/metodologia", lang) + "#fuentes"),
+                    ],
+                    className="site-footer__sources",
+                )
+                if items
+                else None,
+                html.P(
+                    [
+                        site.name[lang] + ". ",
+                        t("footer.content_licence", lang) + " ",
+                        html.A(site.content_licence, href=site.content_licence_url, rel="license")
+                        if site.content_licence_url
+                        else site.content_licence,
+                        ". ",
+                        dcc.Link(t("nav.methodology", lang), href=href("/metodologia", lang)),
+                    ],
+                    className="site-footer__licence",
+                ),
+            ],
+        ),
+    )
+
+
+def page(site: Site, lang: str, active: str, lang_href: str, body, sources: pd.DataFrame | None = None):
+    """Header, main content and footer; the explore page and the reference pages use it."""
+    return html.Div(
+        [
+            header(site, lang, active, lang_href),
+            html.Main(body, id="main", className="main", tabIndex="-1", lang=lang),
+            footer(site, lang, sources),
+        ],
+        className="page",
+    )
+
+
+def unit_label(ind: Indicator, measure: str, lang: str) -> str:
+    """``denuncias`` or ``denuncias por 100 000 mujeres``."""
+    unit = ind.text("unit", lang)
+    if measure != "rate":
+        return unit
+    who = t(f"denominator.{ind.denominator}", lang)
+    return t("measure.rate_unit", lang, unit=unit, per=number(ind.rate_per, lang), who=who)
+
+
+def card_meta(ind: Indicator, lang: str, extra: str | None = None) -> html.Div:
+    """Source, release and last update of a card, from the catalogue."""
+    loaded = ind.get("source_loaded_at")
+    release = ind.get("source_release")
+    parts = [
+        html.Span(
+            [t("card.source", lang), " ", html.A(ind.get("publisher", ""), href=ind.get("source_url", "#"))]
+        ),
+        html.Span(t("card.release", lang, release=release)) if release else None,
+        html.Span(t("card.updated", lang, date=date_label(loaded, lang))) if loaded is not None else None,
+        html.Span(extra) if extra else None,
+    ]
+    return html.Div([p for p in parts if p is not None], className="card__meta")
+
+
+def card(card_id: str, title, unit, body, meta, *, actions=None, wide: bool = False) -> html.Section:
+    """A chart card: title and unit on top, source line at the bottom."""
+    return html.Section(
+        [
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.H2(title, className="card__title", id=f"{card_id}-title"),
+                            html.P(unit, className="card__unit", id=f"{card_id}-unit"),
+                        ]
+                    ),
+                    html.Div(actions, className="card__actions") if actions else None,
+                ],
+                className="card__head",
+            ),
+            html.Div(body, className="card__body"),
+            html.Div(meta, id=f"{card_id}-meta"),
+        ],
+        className="card" + (" card--wide" if wide else ""),
+        id=f"{card_id}-card",
+        **{"aria-labelledby": f"{card_id}-title"},
+    )
+
+
+def legend(items: list[dict], unit: str, lang: str) -> html.Div:
+    """The map legend as text with colour swatches (readable without the colours)."""
+    return html.Div(
+        [
+            html.P(t("legend.title", lang, unit=unit), className="legend__title"),
+            html.Ul(
+                [
+                    html.Li(
+                        [
+                            html.Span(
+                                className=f"legend__swatch legend__swatch--{i['kind']}",
+                                style={"background": i["colour"]},
+                                **{"aria-hidden": "true"},
+                            ),
+                            html.Span(i["label"]),
+                        ],
+                        className="legend__item",
+                    )
+                    for i in items
+                ],
+                className="legend__list",
+            ),
+        ],
+        className="legend",
+    )
+
+
+def notices(items: tuple[Notice, ...], lang: str) -> list:
+    return [html.P(t(f"notice.{n.key}", lang, **n.fields), className="notice") for n in items]
+
+
+def map_summary(table: pd.DataFrame, measure: str, unit: str, lang: str) -> list:
+    """The map in words: highest, lowest, areas with zero, hidden values or no data."""
+    if table.empty:
+        return [html.P(t("summary.none", lang))]
+    valued = table[table["shown"].notna()].sort_values(["shown", "name"])
+    out = []
+    if len(valued) == 1:
+        only = valued.iloc[0]
+        value = format_value(only["shown"], measure, lang)
+        out.append(html.P(t("summary.one", lang, n=len(table), name=only["name"], value=value, unit=unit)))
+    elif len(valued):
+        hi, lo = valued.iloc[-1], valued.iloc[0]
+        out.append(
+            html.P(
+                t(
+                    "summary.high_low",
+                    lang,
+                    n=len(table),
+                    high=hi["name"],
+                    high_value=format_value(hi["shown"], measure, lang),
+                    low=lo["name"],
+                    low_value=format_value(lo["shown"], measure, lang),
+                    unit=unit,
+                )
+            )
+        )
+    for status in ("zero", "suppressed", "no_data"):
+        names = table.loc[table["status"] == status, "name"].tolist()
+        if status == "zero":
+            names = table.loc[(table["status"] == "zero"), "name"].tolist()
+        if names:
+            out.append(html.P(t(f"summary.{status}", lang, n=len(names), names=", ".join(names))))
+    no_rate = table[(table["status"].isin(["value", "zero"])) & table["shown"].isna()]["name"].tolist()
+    if measure == "rate" and no_rate:
+        out.append(html.P(t("summary.no_rate", lang, n=len(no_rate), names=", ".join(no_rate))))
+    return out
+
+
+def unmapped(table: pd.DataFrame, measure: str, unit: str, lang: str):
+    """Areas without a polygon in the boundary layer, listed with their values: never lost."""
+    rows = table[~table["has_polygon"].astype(bool)]
+    if rows.empty:
+        return None
+    return html.Div(
+        [
+            html.P(t("map.unmapped", lang, n=len(rows)), className="unmapped__title"),
+            html.Ul([html.Li(_unmapped_item(r, measure, unit, lang)) for r in rows.to_dict("records")]),
+        ],
+        className="unmapped",
+    )
+
+
+def _unmapped_item(r: dict, measure: str, unit: str, lang: str) -> list:
+    """``Paramonga: 36 denuncias`` or, with no rate to show, the count and why there is no rate."""
+    item = [html.Span(r["name"]), ": "]
+    if r["status"] in ("value", "zero") and pd.notna(r["shown"]):
+        return item + [html.Strong(format_value(r["shown"], measure, lang)), f" {unit}"]
+    if r["status"] in ("value", "zero") and pd.notna(r["count"]):
+        count = format_value(r["count"], "count", lang)
+        return item + [html.Strong(count), " ", t("map.count_no_rate", lang)]
+    return item + [html.Strong(t(f"status.{r['status']}", lang))]
+
+
+TABLE_COLUMNS = ("name", "count", "rate", "ci", "population")
+
+
+def area_table_component(
+    table: pd.DataFrame,
+    ind: Indicator,
+    measure: str,
+    lang: str,
+    sort: dict | None,
+    highlight: str | None = None,
+) -> html.Table:
+    """The sortable table of exactly the values the map and ranking show."""
+    sort = sort or {"col": "shown", "desc": True}
+    cols = [c for c in TABLE_COLUMNS if ind.has_rate or c not in ("rate", "ci", "population")]
+    order = {
+        "name": ("name", False),
+        "count": ("count", True),
+        "rate": ("rate", True),
+        "ci": ("rate", True),
+        "population": ("population", True),
+    }
+    key = sort.get("col", "shown")
+    by = order.get(key, ("shown", True))[0] if key != "shown" else "shown"
+    desc = bool(sort.get("desc", True))
+    if by == "name":
+        data = table.sort_values("name", ascending=not desc, key=lambda s: s.str.normalize("NFD"))
+    else:
+        data = table.sort_values([by, "name"], ascending=[not desc, True], na_position="last")
+    heads = []
+    for c in cols:
+        active = key == c or (key == "shown" and c == ("rate" if measure == "rate" else "count"))
+        aria = ("descending" if desc else "ascending") if active else "none"
+        heads.append(
+            html.Th(
+                html.Button(
+                    [
+                        t(f"table.{c}", lang),
+                        html.Span(("▼" if desc else "▲") if active else "", **{"aria-hidden": "true"}),
+                    ],
+                    id={"type": "sort", "col": c},
+                    className="sort-button",
+                    n_clicks=0,
+                ),
+                scope="col",
+                **{"aria-sort": aria},
+                className="num" if c != "name" else None,
+            )
+        )
+    body = []
+    for _, r in data.iterrows():
+        status = r["status"]
+        count = (
+            format_value(r["count"], "count", lang)
+            if status in ("value", "zero")
+            else t(f"status.{status}", lang)
+        )
+        cells = [
+            html.Th(
+                [r["name"], html.Span(f" {r['code']}", className="code")]
+                + ([html.Span(" *", title=t("status.provisional", lang))] if r["provisional"] else []),
+                scope="row",
+            ),
+            html.Td(count, className="num"),
+        ]
+        if "rate" in cols:
+            rate = format_value(r["rate"], "rate", lang) if pd.notna(r["rate"]) else "—"
+            if r["unreliable"] and pd.notna(r["rate"]):
+                rate += " †"
+            ci = (
+                f"{format_value(r['ci_low'], 'rate', lang)} – {format_value(r['ci_high'], 'rate', lang)}"
+                if pd.notna(r["ci_low"])
+                else "—"
+            )
+            cells += [
+                html.Td(rate, className="num"),
+                html.Td(ci, className="num"),
+                html.Td(number(r["population"], lang), className="num"),
+            ]
+        body.append(html.Tr(cells, className="is-highlight" if r["code"] == highlight else None))
+    return html.Table(
+        [
+            html.Caption(t("table.caption", lang)),
+            html.Thead(html.Tr(heads)),
+            html.Tbody(body),
+        ],
+        className="data-table",
+    )
+
+
+def series_table_component(table: pd.DataFrame, measure: str, step: str, lang: str) -> html.Table:
+    """The time series as a table: one row per period, one column per line drawn."""
+    if table.empty:
+        return html.P(t("summary.none", lang))
+    lines = table[["role", "code", "name"]].drop_duplicates()
+    periods = sorted(set(table["period"]))
+    head = html.Tr(
+        [html.Th(t("table.period", lang), scope="col")]
+        + [html.Th(n, scope="col", className="num") for n in lines["name"]]
+    )
+    cells_by = {(r["code"], r["period"]): r for r in table.to_dict("records")}
+    rows = []
+    for p in periods:
+        cells = [html.Th(period_label(p, step, lang), scope="row")]
+        for code in lines["code"]:
+            r = cells_by[(code, p)]
+            text = shown_text(r, measure, lang) + (" *" if r["provisional"] or r["partial"] else "")
+            cells.append(html.Td(text, className="num"))
+        rows.append(html.Tr(cells))
+    return html.Table(
+        [html.Caption(t("series.table_caption", lang)), html.Thead(head), html.Tbody(rows)],
+        className="data-table data-table--compact",
+    )

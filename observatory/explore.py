@@ -1,0 +1,862 @@
+"""The explore view: from a view state (the URL) to the exact tables every card shows.
+
+No Dash and no figures here. ``resolve`` checks a state against the catalogue and the
+territories and fills its defaults; ``area_table``, ``series_table`` and ``key_figures`` run
+one query each and apply the catalogue's zero-fill rule and the disclosure rule
+(``stats.present``), so the map, the ranking, the table, a download and a future API all
+publish the same cells.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from observatory import disclosure, queries, stats
+from observatory.config import Settings
+from observatory.db import Warehouse
+from observatory.schema import BREAKDOWNS, LEVELS
+from observatory.site import Site
+from observatory.urlstate import MAX_COMPARE, ViewState, is_safe, to_search
+
+MEASURES = ("count", "rate")
+STEPS = ("month", "year")
+DEFAULT_MONTHS = 12  # a monthly indicator opens on its latest twelve months
+AREA_COLUMNS = [
+    "country",
+    "code",
+    "name",
+    "level",
+    "status",
+    "count",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "unreliable",
+    "shown",
+    "population",
+    "population_source",
+    "population_year",
+    "provisional",
+    "has_polygon",
+]
+SERIES_COLUMNS = [
+    "role",
+    "country",
+    "code",
+    "name",
+    "period",
+    "status",
+    "count",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "unreliable",
+    "shown",
+    "population",
+    "population_source",
+    "population_year",
+    "provisional",
+    "partial",
+]
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(frozen=True, eq=False)
+class Context:
+    """What every view needs: the warehouse, settings, site identity and boundaries (may be None)."""
+
+    warehouse: Warehouse
+    settings: Settings
+    site: Site
+    boundaries: Any = None
+
+    @property
+    def country(self) -> str:
+        return self.settings.country
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    kind: str
+    country: str
+    source: str
+    granularity: str
+    finest_level: str
+    zero_fill: bool
+    disclosure: str
+    denominator: str | None
+    rate_per: int
+    breakdowns: tuple[str, ...]
+    first_period: pd.Timestamp | None
+    last_period: pd.Timestamp | None
+    last_final_period: pd.Timestamp | None
+    meta: dict = field(compare=False, hash=False, repr=False)
+
+    @property
+    def has_rate(self) -> bool:
+        return self.denominator in ("female", "total")
+
+    @property
+    def multi_country(self) -> bool:
+        return self.country == "*"
+
+    def text(self, name: str, lang: str) -> str:
+        value = self.meta.get(f"{name}_{lang}") or self.meta.get(f"{name}_es") or ""
+        return "" if isinstance(value, float) else str(value)
+
+    def get(self, name: str, default=None):
+        value = self.meta.get(name, default)
+        return default if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def _ts(value) -> pd.Timestamp | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value)
+
+
+class Catalogue:
+    """The indicators the site can show, the default first."""
+
+    def __init__(self, frame: pd.DataFrame, default_id: str):
+        items = []
+        for row in frame.to_dict("records"):
+            denominator = row.get("denominator")
+            items.append(
+                Indicator(
+                    id=row["id"],
+                    kind=row["kind"],
+                    country=row["country"],
+                    source=row["source"],
+                    granularity=row["granularity"],
+                    finest_level=row["finest_level"],
+                    zero_fill=bool(row["zero_fill"]),
+                    disclosure=row["disclosure"],
+                    denominator=denominator if isinstance(denominator, str) else None,
+                    rate_per=int(row.get("rate_per") or 100_000),
+                    breakdowns=tuple(b for b in (row.get("breakdowns") or "").split(",") if b in BREAKDOWNS),
+                    first_period=_ts(row.get("first_period")),
+                    last_period=_ts(row.get("last_period")),
+                    last_final_period=_ts(row.get("last_final_period")),
+                    meta=row,
+                )
+            )
+        items.sort(key=lambda i: (i.id != default_id, i.first_period is None, i.kind, i.id))
+        self.items: tuple[Indicator, ...] = tuple(items)
+        self._by_id = {i.id: i for i in items}
+
+    def __contains__(self, ind_id: str) -> bool:
+        return ind_id in self._by_id
+
+    def __getitem__(self, ind_id: str) -> Indicator:
+        return self._by_id[ind_id]
+
+    def __iter__(self):
+        return iter(self.items)
+
+    @property
+    def default(self) -> Indicator:
+        with_data = [i for i in self.items if i.first_period is not None]
+        return (with_data or list(self.items))[0]
+
+
+# --------------------------------------------------------------------------- territories
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for searching and sorting names (Áncash next to Amazonas)."""
+    return "".join(
+        c for c in unicodedata.normalize("NFD", str(text).lower()) if unicodedata.category(c) != "Mn"
+    )
+
+
+class Territories:
+    """Lookups over the territories table: names, parents, children, the levels in use."""
+
+    def __init__(self, frame: pd.DataFrame, country: str):
+        self.country = country
+        self.frame = frame.set_index("code", drop=False)
+        self.frame = self.frame[~self.frame.index.duplicated(keep="first")]
+        own = frame[frame["country"] == country]
+        self.levels: tuple[str, ...] = tuple(lv for lv in LEVELS if lv in set(own["level"]))
+        self._children: dict[str, list[str]] = {}
+        for code, parent in zip(own["code"], own["parent_code"], strict=True):
+            if isinstance(parent, str) and parent != code:
+                self._children.setdefault(parent, []).append(code)
+
+    def __contains__(self, code: str) -> bool:
+        return code in self.frame.index
+
+    def row(self, code: str) -> dict:
+        return self.frame.loc[code].to_dict()
+
+    def name(self, code: str) -> str:
+        return str(self.frame.at[code, "name"]) if code in self.frame.index else code
+
+    def level(self, code: str) -> str:
+        return str(self.frame.at[code, "level"])
+
+    def country_of(self, code: str) -> str:
+        return str(self.frame.at[code, "country"])
+
+    def parent(self, code: str) -> str | None:
+        parent = self.frame.at[code, "parent_code"] if code in self.frame.index else None
+        return parent if isinstance(parent, str) and parent != code and parent in self.frame.index else None
+
+    def ancestors(self, code: str) -> list[str]:
+        """From the top (the country) down to ``code`` itself."""
+        chain, seen = [code], {code}
+        while (parent := self.parent(chain[-1])) is not None and parent not in seen:
+            chain.append(parent)
+            seen.add(parent)
+        return chain[::-1]
+
+    def children(self, code: str) -> list[str]:
+        return list(self._children.get(code, []))
+
+    def ancestor_at(self, code: str, level: str) -> str | None:
+        return next((c for c in self.ancestors(code) if self.level(c) == level), None)
+
+    def below(self, level: str) -> str | None:
+        """The next level down in this country, or None."""
+        if level not in self.levels:
+            return None
+        i = self.levels.index(level)
+        return self.levels[i + 1] if i + 1 < len(self.levels) else None
+
+    def depth(self, level: str) -> int:
+        return self.levels.index(level) if level in self.levels else LEVELS.index(level)
+
+    def options(self, codes: Iterable[str]) -> list[tuple[str, str]]:
+        """(code, name) sorted by name as a reader would (accents ignored)."""
+        return sorted(((c, self.name(c)) for c in codes), key=lambda p: (fold(p[1]), p[0]))
+
+    def label(self, code: str) -> str:
+        """``Ancón (Lima, Lima)``: the name with its parents, for pickers across levels."""
+        above = [self.name(c) for c in self.ancestors(code)[1:-1]][::-1]
+        return f"{self.name(code)} ({', '.join(above)})" if above else self.name(code)
+
+    def search(self, text: str, levels: Iterable[str], limit: int = 30, countries: bool = False) -> list[str]:
+        """Codes whose name starts with (then contains) ``text``, at the given levels."""
+        needle = fold(text.strip())
+        levels = set(levels)
+        frame = self.frame[self.frame["level"].isin(levels)]
+        if not countries:
+            frame = frame[frame["country"] == self.country]
+        if not needle:
+            return []
+        names = frame["name"].map(fold)
+        starts = frame.index[names.str.startswith(needle)].tolist()
+        contains = frame.index[
+            names.str.contains(needle, regex=False) & ~names.str.startswith(needle)
+        ].tolist()
+        return (starts + contains)[:limit]
+
+
+@lru_cache(maxsize=16)
+def _catalogue(ctx: Context, version) -> Catalogue:
+    return Catalogue(queries.indicators(ctx.warehouse, ctx.country), ctx.site.default_indicator)
+
+
+@lru_cache(maxsize=16)
+def _territories(ctx: Context, version) -> Territories:
+    return Territories(queries.territories(ctx.warehouse, ctx.country), ctx.country)
+
+
+def catalogue(ctx: Context) -> Catalogue:
+    return _catalogue(ctx, queries.stamp(ctx.warehouse))
+
+
+def territories(ctx: Context) -> Territories:
+    return _territories(ctx, queries.stamp(ctx.warehouse))
+
+
+def breakdown_options(ctx: Context, ind: Indicator) -> dict[str, list[str]]:
+    """For each of the indicator's breakdowns, the values it takes (besides 'total')."""
+    if not ind.breakdowns:
+        return {}
+    frame = queries.breakdown_values(ctx.warehouse, ind.id, ctx.country)
+    return {b: frame.loc[frame["breakdown"] == b, "value"].tolist() for b in ind.breakdowns}
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def period_text(ts: pd.Timestamp, granularity: str) -> str:
+    return f"{ts.year}" if granularity == "year" else f"{ts.year}-{ts.month:02d}"
+
+
+def parse_period(text: str, granularity: str, edge: str) -> pd.Timestamp | None:
+    """``2024-03`` or ``2024`` -> the first day of that month/year; None when malformed.
+
+    A bare year on a monthly indicator means January (start) or December (end) of that year.
+    """
+    m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?", text or "")
+    if not m:
+        return None
+    year = int(m[1])
+    month = int(m[2]) if m[2] else (1 if edge == "start" else 12)
+    if not (1 <= month <= 12 and 1900 <= year <= 2100):
+        return None
+    return pd.Timestamp(year, 1, 1) if granularity == "year" else pd.Timestamp(year, month, 1)
+
+
+def shift_year(ts: pd.Timestamp, years: int = -1) -> pd.Timestamp:
+    return ts + pd.DateOffset(years=years)
+
+
+def period_grid(start: pd.Timestamp, end: pd.Timestamp, step: str) -> pd.DatetimeIndex:
+    """The first day of every month or year from start to end."""
+    if step == "year":
+        return pd.date_range(pd.Timestamp(start.year, 1, 1), pd.Timestamp(end.year, 1, 1), freq="YS")
+    return pd.date_range(start, end, freq="MS")
+
+
+def default_period(ind: Indicator) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    if ind.last_period is None:
+        return None
+    end = ind.last_period
+    if ind.granularity == "year":
+        return end, end
+    start = max(ind.first_period, end - pd.DateOffset(months=DEFAULT_MONTHS - 1))
+    return start, end
+
+
+# --------------------------------------------------------------------------- resolving a state
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the reader should know about the view: an i18n key under ``notice.`` and its fields."""
+
+    key: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def fields(self) -> dict[str, str]:
+        return dict(self.params)
+
+
+def _notice(key: str, **params) -> Notice:
+    return Notice(key, tuple(sorted((k, str(v)) for k, v in params.items())))
+
+
+@dataclass(frozen=True)
+class View:
+    """A checked state and what follows from it: periods, the map's level and parent."""
+
+    state: ViewState
+    indicator: Indicator
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    previous: tuple[pd.Timestamp, pd.Timestamp] | None
+    area_level: str
+    map_level: str | None
+    map_parent: str | None
+    map_country: str | None
+    highlight: str | None
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def lang(self) -> str:
+        return self.state.lang
+
+    @property
+    def has_data(self) -> bool:
+        return self.start is not None
+
+    @property
+    def breakdowns(self) -> dict[str, str]:
+        return {b: self.state.breakdown(b) for b in BREAKDOWNS}
+
+
+def defaults(ctx: Context, ind: Indicator | None = None) -> ViewState:
+    """The state a bare URL shows for ``ind`` (the site's default indicator when None)."""
+    cat = catalogue(ctx)
+    ind = ind or cat.default
+    period = default_period(ind)
+    terr = territories(ctx)
+    area = ctx.site.default_area if ctx.site.default_area in terr else ctx.country
+    return ViewState(
+        indicator=cat.default.id,
+        area=area,
+        start=period_text(period[0], ind.granularity) if period else "",
+        end=period_text(period[1], ind.granularity) if period else "",
+        measure="rate" if ind.has_rate else "count",
+        step="month" if ind.granularity == "month" else "year",
+        breakdowns=(),
+        compare=(),
+        lang="es",
+    )
+
+
+def _allowed_area(terr: Territories, ind: Indicator, code: str, country: str) -> bool:
+    if code not in terr:
+        return False
+    if terr.country_of(code) != country:
+        return ind.multi_country and terr.level(code) == "country"
+    return True
+
+
+def resolve(ctx: Context, raw: ViewState) -> View:
+    """Check ``raw`` against the catalogue and territories; fill defaults; say what was changed."""
+    return _resolve(ctx, queries.stamp(ctx.warehouse), raw)
+
+
+@lru_cache(maxsize=256)
+def _resolve(ctx: Context, version, raw: ViewState) -> View:
+    cat, terr = catalogue(ctx), territories(ctx)
+    notes: list[Notice] = []
+    lang = raw.lang if raw.lang in ("es", "en") else "es"
+    if raw.lang and raw.lang != lang:
+        notes.append(_notice("unknown_lang", value=raw.lang))
+
+    if raw.indicator and raw.indicator in cat:
+        ind = cat[raw.indicator]
+    else:
+        ind = cat.default
+        if raw.indicator:
+            notes.append(_notice("unknown_indicator", value=raw.indicator))
+    base = defaults(ctx, ind)
+
+    # Area: known, in this country (or a country, for multi-country series), not finer than the data.
+    finest = ind.finest_level if ind.finest_level in terr.levels else "country"
+    area = raw.area or base.area
+    if not _allowed_area(terr, ind, area, ctx.country):
+        notes.append(_notice("unknown_area", value=raw.area))
+        area = base.area
+    if terr.depth(terr.level(area)) > terr.depth(finest):
+        coarser = terr.ancestor_at(area, finest) or base.area
+        notes.append(_notice("area_too_fine", area=terr.name(area), shown=terr.name(coarser)))
+        area = coarser
+
+    # Period: well formed, inside the indicator's coverage, in order.
+    start = end = None
+    previous = None
+    if ind.first_period is not None:
+        d_start, d_end = default_period(ind)
+        start = parse_period(raw.start, ind.granularity, "start") if raw.start else d_start
+        end = parse_period(raw.end, ind.granularity, "end") if raw.end else d_end
+        if start is None or end is None:
+            notes.append(_notice("bad_period", value=f"{raw.start}..{raw.end}"))
+            start, end = d_start, d_end
+        if start > end:
+            start, end = end, start
+        first, last = ind.first_period, ind.last_period
+        if start < first or end > last or start > last or end < first:
+            notes.append(
+                _notice(
+                    "period_clamped",
+                    first=period_text(first, ind.granularity),
+                    last=period_text(last, ind.granularity),
+                )
+            )
+            start, end = min(max(start, first), last), max(min(end, last), first)
+        prev = (shift_year(start), shift_year(end))
+        previous = prev if prev[0] >= first else None
+    else:
+        notes.append(_notice("no_data_indicator"))
+
+    measure = raw.measure or base.measure
+    if measure not in MEASURES or (measure == "rate" and not ind.has_rate):
+        if raw.measure:
+            notes.append(_notice("measure_unavailable", value=raw.measure))
+        measure = base.measure
+    step = raw.step or base.step
+    if ind.granularity == "year" or step not in STEPS:
+        if raw.step and raw.step != "year":
+            notes.append(_notice("step_unavailable", value=raw.step))
+        step = base.step
+
+    breakdowns = {}
+    if raw.breakdowns:
+        available = breakdown_options(ctx, ind)
+        for name, value in raw.breakdowns:
+            if value in available.get(name, ()):
+                breakdowns[name] = value
+            else:
+                notes.append(_notice("unknown_breakdown", value=f"{name}={value}"))
+
+    compare: list[str] = []
+    for code in raw.compare:
+        ok = _allowed_area(terr, ind, code, ctx.country) and terr.depth(terr.level(code)) <= terr.depth(
+            finest
+        )
+        if not ok:
+            notes.append(_notice("unknown_compare", value=code if is_safe(code) else "?"))
+        elif code != area and code not in compare:
+            compare.append(code)
+    if len(compare) > MAX_COMPARE:
+        notes.append(_notice("too_many_compare", n=MAX_COMPARE))
+        compare = compare[:MAX_COMPARE]
+
+    state = ViewState(
+        indicator=ind.id,
+        area=area,
+        start=period_text(start, ind.granularity) if start is not None else "",
+        end=period_text(end, ind.granularity) if end is not None else "",
+        measure=measure,
+        step=step,
+        breakdowns=tuple(sorted(breakdowns.items())),
+        compare=tuple(compare),
+        lang=lang,
+    )
+
+    # The map: the level below the area, or the area among its siblings at the finest level.
+    level = terr.level(area)
+    below = terr.below(level) if terr.country_of(area) == ctx.country else None
+    if below is not None and terr.depth(below) <= terr.depth(finest):
+        map_level, map_parent, highlight = below, area, None
+    else:
+        map_level, map_parent, highlight = level, terr.parent(area), area
+    map_country = None if (map_level == "country" and ind.multi_country) else terr.country_of(area)
+    return View(
+        state=state,
+        indicator=ind,
+        start=start,
+        end=end,
+        previous=previous,
+        area_level=level,
+        map_level=map_level,
+        map_parent=map_parent,
+        map_country=map_country,
+        highlight=highlight,
+        notices=tuple(notes),
+    )
+
+
+def canonical_search(ctx: Context, view: View) -> str:
+    """The shortest query string that reproduces ``view``."""
+    return to_search(view.state, defaults(ctx, view.indicator))
+
+
+def permalink_search(ctx: Context, view: View) -> str:
+    """Like ``canonical_search`` but with the period always written: the default period moves
+    with every release, a link to cite must not."""
+    return to_search(view.state, defaults(ctx, view.indicator).with_(start="", end=""))
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _population(
+    ctx: Context, view: View, codes: list[str], years: list[int], country: str | None
+) -> pd.DataFrame:
+    ind = view.indicator
+    if not ind.has_rate or not codes:
+        return pd.DataFrame(columns=["code", "year", "population", "population_source", "population_year"])
+    return queries.population(ctx.warehouse, country=country, codes=codes, years=years, sex=ind.denominator)
+
+
+def hidden(
+    ctx: Context, view: View, start: pd.Timestamp, end: pd.Timestamp, country: str | None
+) -> set[str] | None:
+    """Codes the disclosure rule hides over the whole table (every level and breakdown) of a period.
+
+    None for indicators whose source publishes every value.
+    """
+    ind = view.indicator
+    if ind.disclosure != "suppress":
+        return None
+    return disclosure.hidden_codes(
+        ctx.warehouse,
+        indicator=ind.id,
+        country=country or ctx.country,
+        start=start.date(),
+        end=end.date(),
+        k=ctx.settings.disclosure_k,
+        breakdown=view.breakdowns,
+    )
+
+
+def _present(frame: pd.DataFrame, ctx: Context, view: View, hidden_codes: set[str] | None) -> pd.DataFrame:
+    ind = view.indicator
+    out = stats.present(
+        frame,
+        disclosure=ind.disclosure,
+        k=ctx.settings.disclosure_k,
+        measure=view.state.measure,
+        rate_per=ind.rate_per,
+        hidden=hidden_codes
+        if hidden_codes is not None
+        else (set() if ind.disclosure == "suppress" else None),
+    )
+    return out.rename(columns={"count_shown": "count"})
+
+
+def _polygons(ctx: Context, country: str | None, level: str) -> set[str] | None:
+    """Codes with a polygon in the served layer; None when there is no layer for the level."""
+    if ctx.boundaries is None or country is None:
+        return None
+    try:
+        if ctx.boundaries.layer_path(country, level) is None:
+            return None
+        return {str(c) for c in ctx.boundaries.codes(country, level)}
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+
+
+def map_available(ctx: Context, view: View) -> bool:
+    return view.map_level is not None and _polygons(ctx, view.map_country, view.map_level) is not None
+
+
+def _per_view(fn):
+    """Cache a view table per warehouse version and view; callers get a copy they may change."""
+    cached = lru_cache(maxsize=256)(lambda ctx, version, view: fn(ctx, view))
+
+    def table(ctx: Context, view: View):
+        out = cached(ctx, queries.stamp(ctx.warehouse), view)
+        return out.copy() if hasattr(out, "copy") else out
+
+    table.__doc__, table.__name__, table.cache_clear = fn.__doc__, fn.__name__, cached.cache_clear
+    return table
+
+
+@_per_view
+def area_table(ctx: Context, view: View) -> pd.DataFrame:
+    """The sub-areas of the view (map, ranking and table), exactly as published.
+
+    One row per area at ``view.map_level`` under ``view.map_parent``, in code order, with the
+    columns of ``AREA_COLUMNS``: ``status`` is value | zero | suppressed | no_data; ``count`` and
+    ``rate`` are NaN where nothing may be shown; ``shown`` is the one the view's measure uses.
+    Raw suppressed counts never leave this function.
+    """
+    if not view.has_data or view.map_level is None:
+        return pd.DataFrame(columns=AREA_COLUMNS)
+    ind = view.indicator
+    frame = queries.area_values(
+        ctx.warehouse,
+        indicator=ind.id,
+        country=view.map_country,
+        level=view.map_level,
+        parent=view.map_parent,
+        start=view.start,
+        end=view.end,
+        granularity=ind.granularity,
+        breakdowns=view.breakdowns,
+    )
+    if ind.zero_fill:
+        frame["value"] = frame["value"].fillna(0.0)
+    year = view.end.year
+    pop = _population(ctx, view, frame["code"].tolist(), [year], view.map_country)
+    frame = frame.merge(
+        pop[["code", "population", "population_source", "population_year"]], on="code", how="left"
+    )
+    frame["level"] = view.map_level
+    out = _present(frame, ctx, view, hidden(ctx, view, view.start, view.end, view.map_country))
+    polygons = _polygons(ctx, view.map_country, view.map_level)
+    out["has_polygon"] = (
+        out["code"].isin(polygons) if polygons is not None else out["has_boundary"].astype(bool)
+    )
+    return out[AREA_COLUMNS].reset_index(drop=True)
+
+
+def series_roles(ctx: Context, view: View) -> list[tuple[str, str]]:
+    """(role, code) of the lines drawn: the area, its parent, the country, then compared areas."""
+    terr = territories(ctx)
+    area = view.state.area
+    roles = [("area", area)]
+    chain = terr.ancestors(area)
+    if len(chain) >= 3:
+        roles.append(("parent", chain[-2]))
+    if len(chain) >= 2:
+        roles.append(("country", chain[0]))
+    roles += [("compare", c) for c in view.state.compare if c not in {code for _, code in roles}]
+    return roles
+
+
+@_per_view
+def series_table(ctx: Context, view: View) -> pd.DataFrame:
+    """The time series drawn, long format (``SERIES_COLUMNS``), one row per line and period.
+
+    Periods with no rows are true zeros for zero-fill indicators and no data otherwise; a
+    yearly step over a monthly indicator marks years not wholly inside the period as partial.
+    """
+    if not view.has_data:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    ind, terr, step = view.indicator, territories(ctx), view.state.step
+    roles = series_roles(ctx, view)
+    codes = [c for _, c in roles]
+    multi = ind.multi_country and view.area_level == "country"
+    country = None if multi else terr.country_of(view.state.area)
+    raw = queries.series(
+        ctx.warehouse,
+        indicator=ind.id,
+        country=country,
+        codes=codes,
+        start=view.start,
+        end=view.end,
+        granularity=ind.granularity,
+        step=step,
+        breakdowns=view.breakdowns,
+    )
+    raw["period"] = pd.to_datetime(raw["period"])
+    grid = period_grid(view.start, view.end, step)
+    pop = _population(ctx, view, codes, sorted({p.year for p in grid}), country)
+    pop = pop.set_index(["code", "year"]) if len(pop) else None
+    parts = []
+    for role, code in roles:
+        rows = raw[raw["code"] == code].set_index("period").reindex(grid)
+        part = pd.DataFrame({"period": grid, "value": rows["value"].to_numpy()})
+        part["provisional"] = rows["provisional"].fillna(False).astype(bool).to_numpy()
+        if ind.zero_fill:
+            part["value"] = part["value"].fillna(0.0)
+        part["partial"] = _partial(grid, view, step)
+        for col in ("population", "population_source", "population_year"):
+            part[col] = [
+                pop.at[(code, p.year), col] if pop is not None and (code, p.year) in pop.index else np.nan
+                for p in grid
+            ]
+        part.insert(0, "role", role)
+        part.insert(1, "country", terr.country_of(code))
+        part.insert(2, "code", code)
+        part.insert(3, "name", terr.name(code))
+        parts.append(part)
+    frame = pd.concat(parts, ignore_index=True)
+    # Each period is its own published table: the disclosure rule applies period by period. One
+    # call to present() for all of it, with cells keyed by code and period.
+    hidden_cells = None
+    if ind.disclosure == "suppress":
+        hidden_cells = set()
+        for period in grid:
+            first, last = _bucket(period, step, view)
+            hidden_cells |= {f"{c}|{period.date()}" for c in hidden(ctx, view, first, last, country) or ()}
+    keyed = frame.assign(code=frame["code"] + "|" + frame["period"].dt.date.astype(str))
+    out = _present(keyed, ctx, view, hidden_cells).assign(code=frame["code"])
+    return out[SERIES_COLUMNS].reset_index(drop=True)
+
+
+def _bucket(period: pd.Timestamp, step: str, view: View) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last period of the data a series point sums (a year may be cut by the range)."""
+    if step == "year" and view.indicator.granularity == "month":
+        return max(period, view.start), min(pd.Timestamp(period.year, 12, 1), view.end)
+    return period, period
+
+
+def _partial(grid: pd.DatetimeIndex, view: View, step: str) -> list[bool]:
+    """Years (of a monthly indicator) that the period or the data only partly cover."""
+    if step != "year" or view.indicator.granularity == "year":
+        return [False] * len(grid)
+    first = max(view.start, view.indicator.first_period)
+    last = min(view.end, view.indicator.last_period)
+    return [first > p or last < pd.Timestamp(p.year, 12, 1) for p in grid]
+
+
+@_per_view
+def key_figures(ctx: Context, view: View) -> dict:
+    """The selected area's total in the period, its rate, and the change against a year earlier.
+
+    Keys: code, name, status, count, rate, ci_low, ci_high, unreliable, population,
+    population_source, population_year, provisional, previous_status, previous_count, change
+    (a ratio; None when the earlier period is outside the data or its count is 0 or hidden).
+    """
+    terr, ind = territories(ctx), view.indicator
+    code = view.state.area
+    out: dict = {"code": code, "name": terr.name(code), "status": "no_data", "count": np.nan, "rate": np.nan}
+    if not view.has_data:
+        return out | {"change": None, "previous_status": "no_data", "previous_count": np.nan}
+    prev = view.previous or (shift_year(view.start), shift_year(view.end))
+    frame = queries.area_total(
+        ctx.warehouse,
+        indicator=ind.id,
+        country=terr.country_of(code),
+        level=terr.level(code),
+        code=code,
+        start=view.start,
+        end=view.end,
+        previous_start=prev[0],
+        previous_end=prev[1],
+        granularity=ind.granularity,
+        breakdowns=view.breakdowns,
+    )
+    row = frame.iloc[0]
+    current, previous = row["value"], row["previous"] if view.previous else np.nan
+    if ind.zero_fill:
+        current = 0.0 if pd.isna(current) else current
+        if view.previous is not None:
+            previous = 0.0 if pd.isna(previous) else previous
+    pop = _population(ctx, view, [code], [view.end.year, prev[1].year], terr.country_of(code))
+    pop_now = pop[pop["year"] == view.end.year]
+    pop_prev = pop[pop["year"] == prev[1].year]
+    both = pd.DataFrame(
+        {
+            "code": ["now", "before"],
+            "value": [current, previous],
+            "population": [
+                pop_now["population"].iloc[0] if len(pop_now) else np.nan,
+                pop_prev["population"].iloc[0] if len(pop_prev) else np.nan,
+            ],
+        }
+    )
+    country = terr.country_of(code)
+    # Each period is its own published cell; the rule over each period's whole table decides.
+    cells = None
+    if ind.disclosure == "suppress":
+        cells = {"now"} if code in (hidden(ctx, view, view.start, view.end, country) or ()) else set()
+        cells |= {"before"} if code in (hidden(ctx, view, prev[0], prev[1], country) or ()) else set()
+    shown = _present(both, ctx, view, cells)
+    now, before = shown.iloc[0], shown.iloc[1]
+    change = None
+    if view.previous is not None and before["status"] == "value" and now["status"] in ("value", "zero"):
+        if (
+            view.state.measure == "rate"
+            and pd.notna(now["rate"])
+            and pd.notna(before["rate"])
+            and before["rate"]
+        ):
+            change = float(now["rate"] / before["rate"] - 1)
+        elif pd.notna(before["count"]) and before["count"]:
+            change = float(now["count"] / before["count"] - 1)
+    return out | {
+        "status": now["status"],
+        "count": now["count"],
+        "rate": now["rate"],
+        "ci_low": now["ci_low"],
+        "ci_high": now["ci_high"],
+        "unreliable": bool(now["unreliable"]),
+        "population": now["population"],
+        "population_source": pop_now["population_source"].iloc[0] if len(pop_now) else None,
+        "population_year": int(pop_now["population_year"].iloc[0]) if len(pop_now) else None,
+        "provisional": bool(row["provisional"]),
+        "previous_status": before["status"] if view.previous else "no_data",
+        "previous_count": before["count"],
+        "previous_rate": before["rate"],
+        "previous_start": prev[0] if view.previous else None,
+        "previous_end": prev[1] if view.previous else None,
+        "change": change,
+    }
+
+
+def compare_candidates(ctx: Context, view: View, text: str, limit: int = 30) -> list[str]:
+    """Codes a reader may add to the comparison: search by name at the levels the indicator has."""
+    terr, ind = territories(ctx), view.indicator
+    finest = ind.finest_level if ind.finest_level in terr.levels else "country"
+    levels = terr.levels[: terr.depth(finest) + 1]
+    return [
+        c
+        for c in terr.search(text, levels, limit=limit + 1, countries=ind.multi_country)
+        if c != view.state.area and _allowed_area(terr, ind, c, ctx.country)
+    ][:limit]
+
+
+def sibling_suggestions(ctx: Context, view: View, limit: int = 30) -> list[str]:
+    """Areas next to the selected one (same parent and level), offered before any search."""
+    terr = territories(ctx)
+    parent = terr.parent(view.state.area)
+    codes = terr.children(parent) if parent else []
+    if view.indicator.multi_country and view.area_level == "country":
+        frame = terr.frame
+        codes = frame.index[(frame["level"] == "country")].tolist()
+    return [c for c in codes if c != view.state.area][:limit]

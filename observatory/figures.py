@@ -1,0 +1,494 @@
+"""Pure functions: a published table (``explore.area_table`` / ``series_table``) -> go.Figure.
+
+No database and no Dash. Every number a figure shows is formatted here with the reader's
+language (``i18n.number``), so a hover label, a bar label and the table read the same.
+Colours come from the site configuration (``Colours``), never from the figure functions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from observatory.i18n import number, period_label, plotly_separators, t
+
+STATUS_ORDER = ("no_data", "suppressed", "zero")  # map categories 0, 1, 2; value classes follow
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+INK = "#1f1f1f"
+MUTED = "#595959"  # 7:1 on white
+GRID = "#e6e6e6"
+# Okabe & Ito's colour-blind-safe qualitative palette, for compared areas.
+COMPARE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
+REFERENCE = {"parent": "#7a7a7a", "country": "#2b2b2b"}
+
+
+@dataclass(frozen=True)
+class Colours:
+    primary: str
+    accent: str
+    sequential: tuple[str, ...]
+    zero: str
+    suppressed: str
+    no_data: str
+
+    @classmethod
+    def from_site(cls, site) -> Colours:
+        return cls(
+            site.primary, site.accent, tuple(site.sequential), site.zero, site.suppressed, site.no_data
+        )
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def format_value(value, measure: str, lang: str) -> str:
+    """A count as an integer; a rate with one decimal (two below 1)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return number(None, lang)
+    if measure == "rate":
+        return number(value, lang, 2 if abs(value) < 1 and value != 0 else 1)
+    return number(value, lang, 0 if float(value).is_integer() else 1)
+
+
+def status_text(status: str, lang: str) -> str:
+    return t(f"status.{status}", lang)
+
+
+def shown_text(row, measure: str, lang: str) -> str:
+    """What a cell shows: the value, or why there is none."""
+    if row["status"] in ("value", "zero") and pd.notna(row["shown"]):
+        return format_value(row["shown"], measure, lang)
+    if row["status"] in ("value", "zero"):
+        return t("status.no_rate", lang)
+    return status_text(row["status"], lang)
+
+
+# --------------------------------------------------------------------------- classes
+
+
+def _nice(x: float, up: bool) -> float:
+    """Round to two significant digits (up or down), so legend breaks read cleanly."""
+    if x <= 0:
+        return 0.0
+    exp = math.floor(math.log10(x)) - 1
+    scale = 10.0**exp
+    steps = (math.ceil if up else math.floor)(x / scale - 1e-9 if up else x / scale + 1e-9)
+    return round(steps * scale, max(0, -exp) + 2)
+
+
+def class_breaks(values: pd.Series, n: int = 5) -> list[float]:
+    """Edges of up to ``n`` classes over the positive values (quantiles, rounded): [low, ..., high].
+
+    Zero is its own category on the map, so classes start above it. One edge pair for a
+    single distinct value; an empty list when there are no positive values.
+    """
+    v = pd.to_numeric(values, errors="coerce")
+    v = v[v > 0].dropna()
+    if v.empty:
+        return []
+    lo, hi = float(v.min()), float(v.max())
+    distinct = len(v.unique())
+    if lo == hi or distinct == 1:
+        return [lo, hi]
+    n = min(n, distinct)  # no more classes than values: two areas get two classes, not five
+    inner = [_nice(float(q), up=False) for q in np.quantile(v, np.linspace(0, 1, n + 1)[1:-1])]
+    edges = [_nice(lo, up=False)] + inner + [_nice(hi, up=True)]
+    out: list[float] = []
+    for e in edges:
+        if not out or e > out[-1]:
+            out.append(e)
+    if len(out) == 1:
+        out.append(hi)
+    return out
+
+
+def classify(values: pd.Series, edges: list[float]) -> pd.Series:
+    """Class index (0-based) of each positive value; NaN for zero, missing or no classes."""
+    v = pd.to_numeric(values, errors="coerce")
+    if len(edges) < 2:
+        return pd.Series(np.nan, index=v.index)
+    inner = np.asarray(edges[1:-1], dtype=float)
+    idx = np.searchsorted(inner, v.to_numpy(dtype=float), side="right").astype(float)
+    idx[~(v.to_numpy(dtype=float) > 0)] = np.nan
+    return pd.Series(idx, index=v.index)
+
+
+def class_colours(colours: Colours, n_classes: int) -> list[str]:
+    """``n_classes`` colours spread over the site's sequential palette, light to dark."""
+    seq = list(colours.sequential)
+    if n_classes <= 0:
+        return []
+    if n_classes >= len(seq):
+        return seq[:n_classes] + [seq[-1]] * (n_classes - len(seq))
+    picks = np.linspace(0, len(seq) - 1, n_classes).round().astype(int)
+    return [seq[i] for i in picks]
+
+
+def categories(table: pd.DataFrame, edges: list[float]) -> pd.Series:
+    """The map category of each area: 0 no data, 1 suppressed, 2 zero, 3.. value classes.
+
+    A value or zero area whose rate cannot be computed (no population) counts as no data
+    on a map of rates; the table says why.
+    """
+    cls = classify(table["shown"], edges)
+    cat = pd.Series(0, index=table.index, dtype=int)
+    cat[table["status"] == "suppressed"] = 1
+    shown = table["shown"].notna()
+    cat[(table["status"] == "zero") & shown] = 2
+    cat[(table["shown"] == 0) & (table["status"] == "value")] = 2
+    has_class = cls.notna() & table["status"].isin(["value", "zero"])
+    cat[has_class] = (cls[has_class] + len(STATUS_ORDER)).astype(int)
+    return cat
+
+
+def category_colours(colours: Colours, n_classes: int) -> list[str]:
+    return [colours.no_data, colours.suppressed, colours.zero] + class_colours(colours, n_classes)
+
+
+def discrete_colorscale(palette: list[str]) -> list[list]:
+    """A stepped colour scale: integer z = i takes palette[i] when zmin=0 and zmax=len-1."""
+    if len(palette) == 1:
+        return [[0, palette[0]], [1, palette[0]]]
+    top = len(palette) - 1
+    scale = []
+    for i, colour in enumerate(palette):
+        scale += [[max(0.0, (i - 0.5) / top), colour], [min(1.0, (i + 0.5) / top), colour]]
+    return scale
+
+
+def legend_items(edges: list[float], colours: Colours, measure: str, lang: str) -> list[dict]:
+    """The map legend: one {colour, label, kind} per class, then zero, suppressed, no data."""
+    n = max(len(edges) - 1, 0)
+    items = []
+    for i, colour in enumerate(class_colours(colours, n)):
+        lo, hi = format_value(edges[i], measure, lang), format_value(edges[i + 1], measure, lang)
+        label = lo if lo == hi else t("legend.range", lang, low=lo, high=hi)
+        items.append({"colour": colour, "label": label, "kind": "class"})
+    items += [
+        {"colour": colours.zero, "label": t("status.zero", lang), "kind": "zero"},
+        {"colour": colours.suppressed, "label": t("status.suppressed", lang), "kind": "suppressed"},
+        {"colour": colours.no_data, "label": t("status.no_data", lang), "kind": "no_data"},
+    ]
+    return items
+
+
+# --------------------------------------------------------------------------- map
+
+
+def map_view(bounds: tuple[float, float, float, float] | None, width: int = 440, height: int = 400) -> dict:
+    """Centre and zoom that fit ``(west, south, east, north)`` into a ``width`` x ``height`` map.
+
+    The page passes the size the map is drawn at (from the browser window's width).
+    """
+    if not bounds:
+        return {"center": {"lon": -75.0, "lat": -9.2}, "zoom": 3.6}
+    west, south, east, north = bounds
+
+    def merc(lat: float) -> float:
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    lon_span = max(east - west, 0.01)
+    y_span = max(merc(north) - merc(south), 0.0002)
+    # MapLibre draws the world 512 px wide at zoom 0.
+    zoom_x = math.log2(width * 360 / (512 * lon_span))
+    zoom_y = math.log2(height * 2 * math.pi / (512 * y_span))
+    zoom = max(min(zoom_x, zoom_y) - 0.15, 1.0)
+    centre_y = (merc(north) + merc(south)) / 2
+    centre_lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
+    return {"center": {"lon": (west + east) / 2, "lat": centre_lat}, "zoom": round(min(zoom, 12.0), 2)}
+
+
+def map_values(table: pd.DataFrame, edges: list[float], colours: Colours, measure: str, lang: str) -> dict:
+    """The data-only properties of the map's trace 0: what a ``Patch`` sends when only values change."""
+    mapped = table[table["has_polygon"].astype(bool)]
+    cats = categories(mapped, edges)
+    palette = category_colours(colours, max(len(edges) - 1, 0))
+    rows = mapped.to_dict("records")
+    text = [shown_text(row, measure, lang) for row in rows]
+    notes = [_row_note(row, lang) for row in rows]
+    return {
+        "locations": mapped["code"].tolist(),
+        "z": cats.tolist(),
+        "customdata": [[n, v, x] for n, v, x in zip(mapped["name"], text, notes, strict=True)],
+        "colorscale": discrete_colorscale(palette),
+        "zmin": 0,
+        "zmax": len(palette) - 1,
+    }
+
+
+def _row_note(row, lang: str) -> str:
+    notes = []
+    if row.get("provisional"):
+        notes.append(t("status.provisional", lang))
+    if row.get("unreliable"):
+        notes.append(t("status.unreliable", lang))
+    return " · ".join(notes)
+
+
+def map_hovertemplate(unit: str) -> str:
+    return "<b>%{customdata[0]}</b><br>%{customdata[1]} " + unit + "<br>%{customdata[2]}<extra></extra>"
+
+
+def choropleth(
+    table: pd.DataFrame,
+    *,
+    geojson: str | dict,
+    edges: list[float],
+    colours: Colours,
+    measure: str,
+    unit: str,
+    lang: str,
+    view: dict,
+    highlight: str | None = None,
+) -> go.Figure:
+    """The map of sub-areas: one category per area (no data, suppressed, zero, value classes).
+
+    ``geojson`` may be a URL, which plotly.js fetches once and caches; features are matched on
+    their ``id`` (the official code). Areas without a polygon are left out here and listed
+    under the map by the page. Trace 1 outlines the highlighted area.
+    """
+    values = map_values(table, edges, colours, measure, lang)
+    shown = highlight if highlight and highlight in set(values["locations"]) else None
+    traces = [
+        go.Choroplethmap(
+            geojson=geojson,
+            featureidkey="id",
+            showscale=False,
+            marker={"line": {"color": "#5c5c5c", "width": 0.6}, "opacity": 1},
+            hovertemplate=map_hovertemplate(unit),
+            name="",
+            **values,
+        ),
+        go.Choroplethmap(
+            geojson=geojson,
+            featureidkey="id",
+            locations=[shown] if shown else [],
+            z=[0] if shown else [],
+            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+            showscale=False,
+            marker={"line": {"color": colours.accent, "width": 3}},
+            hoverinfo="skip",
+            name="",
+        ),
+    ]
+    layout = go.Layout(
+        map={"style": "white-bg", "fitbounds": False, **view},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        paper_bgcolor="white",
+        separators=plotly_separators(lang),
+        font={"family": FONT, "color": INK, "size": 13},
+        hoverlabel={"bgcolor": "white", "font": {"family": FONT, "color": INK, "size": 13}},
+        showlegend=False,
+        dragmode="pan",
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+# --------------------------------------------------------------------------- time series
+
+
+def _ticks(periods: pd.Series, step: str, lang: str, most: int = 8) -> tuple[list, list[str]]:
+    uniq = sorted(pd.to_datetime(periods.dropna().unique()))
+    if not uniq:
+        return [], []
+    if step == "month" and len(uniq) > most:
+        januaries = [p for p in uniq if p.month == 1]
+        every = max(1, math.ceil(len(januaries) / most))
+        picks = januaries[::every] if len(januaries) >= 2 else uniq[:: math.ceil(len(uniq) / most)]
+    else:
+        picks = uniq[:: max(1, math.ceil(len(uniq) / most))]
+    return [p.strftime("%Y-%m-%d") for p in picks], [period_label(p, step, lang) for p in picks]
+
+
+def series_figure(
+    table: pd.DataFrame,
+    *,
+    colours: Colours,
+    measure: str,
+    unit: str,
+    step: str,
+    lang: str,
+) -> go.Figure:
+    """The selected area's series with its parent and the country as reference lines, plus
+    compared areas. Provisional or partial periods are drawn dashed; hidden cells are gaps.
+
+    In counts, the reference lines start hidden (a country's count dwarfs a district's); a
+    click on the legend shows them.
+    """
+    traces = []
+    compare_i = 0
+    for (role, code), rows in table.groupby(["role", "code"], sort=False):
+        rows = rows.sort_values("period")
+        if role == "area":
+            colour, width = colours.primary, 3
+        elif role in REFERENCE:
+            colour, width = REFERENCE[role], 1.6
+        else:
+            colour, width = COMPARE[compare_i % len(COMPARE)], 2
+            compare_i += 1
+        visible = "legendonly" if (measure == "count" and role in REFERENCE) else True
+        name = rows["name"].iloc[0]
+        label = name + (f" ({t('series.' + role, lang)})" if role in REFERENCE else "")
+        y = rows["shown"].astype(float)
+        dashed = (rows["provisional"] | rows["partial"]).to_numpy(dtype=bool)
+        records = rows.to_dict("records")
+        labels = [period_label(r["period"], step, lang, long=True) for r in records]
+        texts = [shown_text(r, measure, lang) for r in records]
+        notes = [
+            t("status.provisional", lang)
+            if r["provisional"]
+            else (t("status.partial", lang) if r["partial"] else "")
+            for r in records
+        ]
+        custom = np.column_stack([labels, texts, notes]) if records else None
+        # The dashed stretch starts at the last firm point so the line stays continuous.
+        dash_mask = dashed.copy()
+        firm = np.flatnonzero(~dashed)
+        if dashed.any() and firm.size:
+            before = firm[firm < np.flatnonzero(dashed)[0]]
+            if before.size:
+                dash_mask[before[-1]] = True
+        mode = "lines+markers" if len(rows) <= 24 else "lines"
+        common = {
+            "x": rows["period"],
+            "customdata": custom,
+            "legendgroup": f"{role}-{code}",
+            "visible": visible,
+            "mode": mode,
+            "hovertemplate": "%{customdata[0]}: <b>%{customdata[1]}</b> %{customdata[2]}<extra>"
+            + name
+            + "</extra>",
+        }
+        traces.append(
+            go.Scatter(
+                y=y.where(~dashed),
+                name=label,
+                line={"color": colour, "width": width},
+                marker={"size": 5},
+                **common,
+            )
+        )
+        if dash_mask.any():
+            traces.append(
+                go.Scatter(
+                    y=y.where(dash_mask),
+                    name=label,
+                    showlegend=False,
+                    line={"color": colour, "width": width, "dash": "dash"},
+                    marker={"size": 5, "symbol": "circle-open"},
+                    **common,
+                )
+            )
+    if len(table) and (table["provisional"] | table["partial"]).any():
+        traces.append(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                name=t("series.provisional_legend", lang),
+                line={"color": MUTED, "dash": "dash", "width": 2},
+                hoverinfo="skip",
+            )
+        )
+    tickvals, ticktext = _ticks(
+        table["period"] if len(table) else pd.Series(dtype="datetime64[ns]"), step, lang
+    )
+    layout = go.Layout(
+        margin={"l": 56, "r": 12, "t": 8, "b": 36},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        separators=plotly_separators(lang),
+        font={"family": FONT, "color": INK, "size": 13},
+        hovermode="x unified",
+        hoverlabel={"bgcolor": "white", "font": {"family": FONT, "color": INK}},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 12}},
+        xaxis={"tickvals": tickvals, "ticktext": ticktext, "showgrid": False, "linecolor": "#8c8c8c"},
+        yaxis={
+            "title": {"text": unit, "font": {"size": 12, "color": MUTED}},
+            "gridcolor": GRID,
+            "rangemode": "tozero",
+            "zeroline": True,
+            "zerolinecolor": "#8c8c8c",
+            "tickformat": ",.2~f" if measure == "rate" else ",~f",
+        },
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+def ranking_order(table: pd.DataFrame) -> pd.DataFrame:
+    """Areas from the highest shown value down; areas with nothing to show last, by name."""
+    out = table.assign(_has=table["shown"].notna())
+    return out.sort_values(["_has", "shown", "name"], ascending=[False, False, True]).drop(columns="_has")
+
+
+def ranking_figure(
+    table: pd.DataFrame,
+    *,
+    edges: list[float],
+    colours: Colours,
+    measure: str,
+    unit: str,
+    lang: str,
+    highlight: str | None = None,
+) -> go.Figure:
+    """Horizontal bars of the sub-areas, highest first, in the map's class colours."""
+    ordered = ranking_order(table).iloc[::-1]  # plotly draws the first category at the bottom
+    cats = categories(ordered, edges)
+    palette = category_colours(colours, max(len(edges) - 1, 0))
+    records = ordered.to_dict("records")
+    texts = [shown_text(r, measure, lang) for r in records]
+    names = [f"<b>{r['name']}</b>" if r["code"] == highlight else r["name"] for r in records]
+    top = ordered["shown"].max() if ordered["shown"].notna().any() else 1
+    bar = go.Bar(
+        x=ordered["shown"].fillna(0),
+        y=ordered["code"],
+        orientation="h",
+        marker={"color": [palette[c] for c in cats], "line": {"color": "#5c5c5c", "width": 0.6}},
+        text=texts,
+        textposition="outside",
+        cliponaxis=False,
+        customdata=np.column_stack([ordered["name"], texts]) if records else None,
+        hovertemplate="<b>%{customdata[0]}</b>: %{customdata[1]} " + unit + "<extra></extra>",
+    )
+    layout = go.Layout(
+        height=max(160, 26 * len(ordered) + 48),
+        margin={"l": 8, "r": 16, "t": 8, "b": 32},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        separators=plotly_separators(lang),
+        font={"family": FONT, "color": INK, "size": 13},
+        bargap=0.25,
+        xaxis={
+            "title": {"text": unit, "font": {"size": 12, "color": MUTED}},
+            "gridcolor": GRID,
+            "range": [0, float(top) * 1.25 if top and top > 0 else 1],
+            "tickformat": ",.2~f" if measure == "rate" else ",~f",
+        },
+        yaxis={"tickvals": ordered["code"].tolist(), "ticktext": names, "automargin": True},
+        showlegend=False,
+    )
+    return go.Figure(data=[bar], layout=layout)
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A blank figure carrying a message (no data for the view)."""
+    layout = go.Layout(
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        height=200,
+        annotations=[
+            {"text": message, "showarrow": False, "font": {"family": FONT, "color": MUTED, "size": 14}}
+        ],
+    )
+    return go.Figure(layout=layout)

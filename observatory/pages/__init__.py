@@ -1,0 +1,1 @@
+"""Dash Pages: each module registers one page and delegates its layout (see dashboard.py, reference.py)."""

@@ -1,0 +1,180 @@
+"""Typed wrappers, one per ``sql/explore_*.sql`` file, returning DataFrames.
+
+Every value is a bound parameter; nothing here builds SQL text. Results are cached per
+warehouse file version (inode and modification time), so a rebuilt warehouse is read afresh
+and a view's several cards share one query. Callers get a copy they may change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+import pandas as pd
+
+from observatory.db import Warehouse, WarehouseUnavailable
+from observatory.schema import BREAKDOWNS
+
+CACHE_SIZE = 1024
+
+
+def stamp(wh: Warehouse) -> tuple[int, int]:
+    """The warehouse file's version: changes when a build renames a new file into place."""
+    try:
+        st = os.stat(wh.path)
+    except FileNotFoundError:
+        raise WarehouseUnavailable(f"no warehouse at {wh.path}: run `make build`") from None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _freeze(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _cached(wh: Warehouse, version: tuple[int, int], name: str, params: tuple) -> pd.DataFrame:
+    bound = {k: list(v) if isinstance(v, tuple) else v for k, v in params}
+    return wh.run(name, **bound)
+
+
+def run(wh: Warehouse, name: str, **params) -> pd.DataFrame:
+    """``wh.run(name, **params)`` through the cache; lists become tuples in the key."""
+    key = tuple(sorted((k, _freeze(v)) for k, v in params.items()))
+    return _cached(wh, stamp(wh), name, key).copy()
+
+
+def clear_cache() -> None:
+    _cached.cache_clear()
+
+
+def _breakdowns(values: Mapping[str, str] | None) -> dict[str, str]:
+    values = values or {}
+    return {b: values.get(b, "total") or "total" for b in BREAKDOWNS}
+
+
+def _date(value) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def indicators(wh: Warehouse, country: str) -> pd.DataFrame:
+    """The catalogue for ``country`` (and '*' series) with source release, load date and coverage."""
+    return run(wh, "explore_indicators", country=country)
+
+
+def territories(wh: Warehouse, country: str) -> pd.DataFrame:
+    """The country's territories (and every country): code, level, name, parent_code, has_boundary..."""
+    return run(wh, "explore_territories", country=country)
+
+
+def breakdown_values(wh: Warehouse, indicator: str, country: str) -> pd.DataFrame:
+    """(breakdown, value) pairs the indicator has in ``country``, besides 'total'."""
+    return run(wh, "explore_breakdown_values", indicator=indicator, country=country)
+
+
+def area_values(
+    wh: Warehouse,
+    *,
+    indicator: str,
+    country: str | None,
+    level: str,
+    parent: str | None,
+    start,
+    end,
+    granularity: str,
+    breakdowns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per area at ``level`` under ``parent``: country, code, name, has_boundary, value
+    (summed over start..end; NaN where the area has no rows) and provisional."""
+    return run(
+        wh,
+        "explore_area_values",
+        indicator=indicator,
+        country=country,
+        level=level,
+        parent=parent,
+        start=_date(start),
+        end=_date(end),
+        granularity=granularity,
+        **_breakdowns(breakdowns),
+    )
+
+
+def area_total(
+    wh: Warehouse,
+    *,
+    indicator: str,
+    country: str,
+    level: str,
+    code: str,
+    start,
+    end,
+    previous_start,
+    previous_end,
+    granularity: str,
+    breakdowns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row: value and provisional in start..end, previous and previous_provisional a year earlier."""
+    return run(
+        wh,
+        "explore_area_total",
+        indicator=indicator,
+        country=country,
+        level=level,
+        code=code,
+        start=_date(start),
+        end=_date(end),
+        previous_start=_date(previous_start),
+        previous_end=_date(previous_end),
+        granularity=granularity,
+        **_breakdowns(breakdowns),
+    )
+
+
+def series(
+    wh: Warehouse,
+    *,
+    indicator: str,
+    country: str | None,
+    codes: Iterable[str],
+    start,
+    end,
+    granularity: str,
+    step: str,
+    breakdowns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """country, code, period (first day of the month or year), value, provisional; absent periods absent."""
+    if step not in ("month", "year"):
+        raise ValueError(f"step must be month or year, not {step!r}")
+    return run(
+        wh,
+        "explore_series",
+        indicator=indicator,
+        country=country,
+        codes=sorted(set(codes)),
+        start=_date(start),
+        end=_date(end),
+        granularity=granularity,
+        step=step,
+        **_breakdowns(breakdowns),
+    )
+
+
+def population(
+    wh: Warehouse, *, country: str | None, codes: Iterable[str], years: Iterable[int], sex: str
+) -> pd.DataFrame:
+    """The denominator per area and year: code, year, population, population_source, population_year."""
+    return run(
+        wh,
+        "explore_population",
+        country=country,
+        codes=sorted(set(codes)),
+        years=sorted({int(y) for y in years}),
+        sex=sex,
+    )
+
+
+def sources(wh: Warehouse) -> pd.DataFrame:
+    """name, title, publisher, url, licence, release, loaded_at, has_indicators of every declared source."""
+    return run(wh, "site_sources")

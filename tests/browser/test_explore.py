@@ -1,0 +1,209 @@
+"""The explore page in real headless Chromium on the tiny warehouse (exact values: tests/fixtures/tiny.py)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.browser.conftest import PHONE
+from tests.browser.tiny_geo import centre
+
+MAP = "document.querySelector('#map .js-plotly-plot')"
+
+
+def open_view(page, query: str = "") -> None:
+    page.goto(page.base + "/" + query)
+    page.wait_for_selector("#kf-total")
+
+
+def wait_text(page, selector: str, text: str) -> None:
+    page.wait_for_function(
+        "([s, want]) => { const e = document.querySelector(s); return !!e && e.textContent.trim() === want }",
+        arg=[selector, text],
+    )
+
+
+def wait_map(page, codes: list[str]) -> None:
+    """Until the map draws exactly these areas (and MapLibre has loaded them)."""
+    page.wait_for_function(
+        f"""(want) => {{
+            const g = {MAP};
+            if (!g || !g.data || !g.data[0] || !g._fullLayout.map) return false;
+            const m = g._fullLayout.map._subplot && g._fullLayout.map._subplot.map;
+            return !!m && m.loaded() && JSON.stringify(Array.from(g.data[0].locations)) === want;
+        }}""",
+        arg=json.dumps(codes, separators=(",", ":")),
+    )
+
+
+def wait_url(page, query: str) -> None:
+    page.wait_for_function("(want) => window.location.search === want", arg=query)
+
+
+def choose(page, control: str, text: str) -> None:
+    """Open a dropdown, type to search, pick the option (as a reader would with a mouse)."""
+    page.click(f"#{control}")
+    page.keyboard.type(text)
+    page.get_by_role("option", name=text, exact=True).click()
+
+
+def click_area(page, level: str, code: str) -> None:
+    """Click the middle of an area's polygon on the map."""
+    page.locator("#map").scroll_into_view_if_needed()
+    lon, lat = centre(level, code)
+    x, y = page.evaluate(
+        f"""([lon, lat]) => {{
+            const m = {MAP}._fullLayout.map._subplot.map;
+            const p = m.project([lon, lat]);
+            const r = m.getCanvas().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }}""",
+        [lon, lat],
+    )
+    page.mouse.move(x - 4, y - 4)
+    page.mouse.move(x, y)
+    page.wait_for_timeout(150)
+    page.mouse.click(x, y)
+
+
+def no_errors(page) -> None:
+    assert page.errors == [], page.errors
+
+
+def test_page_loads_without_console_errors(page, screenshots):
+    open_view(page)
+    wait_text(page, "#kf-total", "1\u00a0464")  # 122 a month, March 2024 to February 2025
+    wait_map(page, ["01", "15"])
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.locator("h1").inner_text().startswith("Denuncias policiales")
+    assert "No especificado" in page.locator("#map-unmapped").inner_text()  # no polygon, still listed
+    page.wait_for_selector("#area-table tbody tr")
+    page.wait_for_timeout(500)  # let the charts finish their transitions
+    page.screenshot(path=str(screenshots / "explore-1366x768.png"), full_page=True)
+    no_errors(page)
+
+
+def test_choosing_a_department_turns_the_map_into_its_provinces(page):
+    open_view(page)
+    wait_map(page, ["01", "15"])
+    choose(page, "f-department", "Lima")
+    wait_url(page, "?area=15")
+    wait_map(page, ["1501", "1502"])
+    wait_text(page, "#kf-total", "1\u00a0320")  # 110 a month in Lima, 12 months
+    assert [li.inner_text() for li in page.locator("#breadcrumb li").all()] == ["Perú", "Lima"]
+    assert page.locator("#breadcrumb [aria-current]").inner_text() == "Lima"
+    no_errors(page)
+
+
+def test_clicking_a_province_on_the_map_shows_its_districts(page):
+    open_view(page, "?area=15")
+    wait_map(page, ["1501", "1502"])
+    click_area(page, "province", "1502")
+    wait_url(page, "?area=1502")
+    wait_map(page, ["150201"])  # Paramonga has no polygon ...
+    assert "Paramonga" in page.locator("#map-unmapped").inner_text()  # ... and is listed under the map
+    assert page.locator("#f-province").inner_text().strip() == "Barranca"
+    no_errors(page)
+
+
+def test_changing_the_period_changes_the_key_figure(page):
+    open_view(page, "?area=01")
+    wait_text(page, "#kf-total", "144")  # 12 a month, March 2024 to February 2025
+    choose(page, "f-from", "ene. 2024")
+    wait_url(page, "?area=01&from=2024-01")
+    wait_text(page, "#kf-total", "168")  # the fixture's 2024-01..2025-02 total for Amazonas
+    no_errors(page)
+
+
+def test_a_copied_url_gives_the_same_view(page, new_page):
+    open_view(page, "?area=15")
+    wait_map(page, ["1501", "1502"])
+    click_area(page, "province", "1501")
+    wait_url(page, "?area=1501")
+    choose(page, "f-from", "ene. 2024")
+    wait_url(page, "?area=1501&from=2024-01")
+    wait_text(page, "#kf-total", "1\u00a0400")
+    url = page.input_value("#share-url")
+    assert url == page.base + "/?area=1501&from=2024-01&to=2025-02"  # the period is pinned in a link to cite
+
+    other = new_page()
+    other.goto(url)
+    wait_text(other, "#kf-total", "1\u00a0400")
+    wait_map(other, ["150101", "150102"])
+    for selector in ("#view-subtitle", "#breadcrumb", "#f-department", "#f-province", "#f-from", "#kf-rate"):
+        assert other.locator(selector).inner_text() == page.locator(selector).inner_text(), selector
+    no_errors(page)
+    no_errors(other)
+
+
+def test_the_back_button_steps_back_through_views(page):
+    open_view(page)
+    wait_map(page, ["01", "15"])
+    choose(page, "f-department", "Lima")
+    wait_url(page, "?area=15")
+    wait_map(page, ["1501", "1502"])
+    click_area(page, "province", "1501")
+    wait_url(page, "?area=1501")
+    wait_map(page, ["150101", "150102"])
+    page.go_back()
+    wait_url(page, "?area=15")
+    wait_map(page, ["1501", "1502"])
+    wait_text(page, "#f-department", "Lima")
+    page.go_back()
+    wait_url(page, "")
+    wait_map(page, ["01", "15"])
+    no_errors(page)
+
+
+def test_switching_to_english_translates_the_interface(page):
+    open_view(page, "?area=15")
+    wait_text(page, "#kf-total", "1\u00a0320")
+    page.click("#lang-switch")
+    wait_url(page, "?area=15&lang=en")
+    wait_text(page, "#kf-total", "1,320")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text().startswith("Police complaints")
+    assert page.locator("#f-department-label").inner_text() == "Department"
+    assert [a.inner_text() for a in page.locator(".site-header nav a").all()][1:3] == [
+        "Indicators",
+        "Methodology",
+    ]
+    assert page.locator("#map-unit").inner_text() == "complaints per 100,000 women"
+    no_errors(page)
+
+
+def test_controls_work_with_the_keyboard(page):
+    open_view(page)
+    wait_map(page, ["01", "15"])
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "f-department":
+            break
+    assert page.evaluate("document.activeElement.id") == "f-department"
+    page.keyboard.press("Enter")  # opens the list, focus in its search box
+    page.wait_for_function("() => document.activeElement.classList.contains('dash-dropdown-search')")
+    page.keyboard.type("Amaz")
+    page.get_by_role("option", name="Amazonas", exact=True).wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    wait_url(page, "?area=01")
+    wait_text(page, "#kf-total", "144")
+    no_errors(page)
+
+
+def test_the_page_works_on_a_375px_phone(new_page, screenshots):
+    phone = new_page(PHONE)
+    open_view(phone, "?area=15")
+    wait_map(phone, ["1501", "1502"])
+    wait_text(phone, "#kf-total", "1\u00a0320")
+    phone.wait_for_selector("#area-table tbody tr")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways: {width}px wide"
+    box = phone.locator("#map").bounding_box()
+    assert box["width"] >= 300 and box["height"] >= 300
+    choose(phone, "f-province", "Barranca")
+    wait_url(phone, "?area=1502")
+    wait_map(phone, ["150201"])
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.wait_for_timeout(500)
+    phone.screenshot(path=str(screenshots / "explore-375x812.png"), full_page=True)
+    no_errors(phone)

@@ -1,0 +1,323 @@
+"""The explore page's callbacks, called directly on the tiny warehouse with its boundary rectangles.
+
+Each callback body is a plain function of (context, inputs) in observatory.dashboard; the
+Dash wiring only passes values through. Exact values come from tests/fixtures/tiny.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from dash import Patch, no_update
+from dash.exceptions import PreventUpdate
+
+from observatory import dashboard, explore
+from observatory.config import Settings
+from observatory.db import Warehouse
+from observatory.i18n import NBSP
+from observatory.site import load_site
+from tests.browser.tiny_geo import boundaries_for, write_layers
+
+
+@pytest.fixture(scope="module")
+def ctx(tiny_warehouse, tmp_path_factory) -> explore.Context:
+    settings = Settings.from_env(environ={}, warehouse=str(tiny_warehouse))
+    geo = write_layers(tmp_path_factory.mktemp("geo"))
+    return explore.Context(
+        Warehouse(tiny_warehouse), settings, load_site(settings.site_path), boundaries_for(geo)
+    )
+
+
+def text(component) -> str:
+    """All the text inside a Dash component tree."""
+    if component is None:
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return re.sub(" +", " ", " ".join(text(c) for c in component)).strip()
+    return text(getattr(component, "children", None))
+
+
+def find(component, cid):
+    """The component with id ``cid`` inside a tree (or a list of trees), or None."""
+    if isinstance(component, list | tuple):
+        return next((hit for c in component if (hit := find(c, cid)) is not None), None)
+    if getattr(component, "id", None) == cid:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            hit = find(child, cid)
+            if hit is not None:
+                return hit
+    return None
+
+
+def header(ctx, search):
+    out = dashboard.on_header(ctx, search, "http://example.org/")
+    keys = ("title", "subtitle", "breadcrumb", "notices", "key", "lang", "share", "u1", "u2", "u3", "u4")
+    return dict(zip(keys, out, strict=True))
+
+
+# --------------------------------------------------------------------------- URL -> page
+
+
+def test_default_view_key_figures(ctx):
+    h = header(ctx, "")
+    # Default period: the latest 12 months, 2024-03..2025-02; 122 complaints a month in the country.
+    assert text(find(h["key"], "kf-total")) == f"1{NBSP}464"
+    assert h["title"].startswith("Denuncias policiales")
+    assert h["subtitle"] == "Perú · marzo de 2024 a febrero de 2025"
+    assert h["share"] == "http://example.org/?from=2024-03&to=2025-02"  # a link to cite pins its period
+    assert h["lang"] == "/?lang=en"
+
+
+def test_changing_the_period_changes_the_key_figure(ctx):
+    out = dashboard.on_sync(ctx, "f-from", "?area=01", start="2024-01")
+    assert out["search"] == "?area=01&from=2024-01"
+    assert text(find(header(ctx, out["search"])["key"], "kf-total")) == "168"
+    lima = header(ctx, "?area=15&from=2024-01&to=2025-02")
+    assert text(find(lima["key"], "kf-total")) == f"1{NBSP}540"
+    assert text(find(header(ctx, "?from=2024-01&to=2025-02")["key"], "kf-total")) == f"1{NBSP}708"
+
+
+def test_choosing_a_department_fills_the_provinces(ctx):
+    out = dashboard.on_sync(ctx, "f-department", "", department="15")
+    assert out["search"] == "?area=15"
+    assert [o["label"] for o in out["province.options"]] == ["Barranca", "Lima"]
+    assert out["province.value"] is None and out["province.disabled"] is False
+    assert out["district.disabled"] is True
+
+
+def test_clearing_a_level_goes_back_up(ctx):
+    assert dashboard.on_sync(ctx, "f-province", "?area=1502", province=None)["search"] == "?area=15"
+    assert dashboard.on_sync(ctx, "f-department", "?area=150102", department=None)["search"] == ""
+
+
+def test_a_url_sets_every_control(ctx):
+    out = dashboard.on_sync(ctx, "url", "?area=150102&from=2024-01&measure=count&lang=en")
+    assert out["search"] is no_update
+    assert (out["department.value"], out["province.value"], out["district.value"]) == ("15", "1501", "150102")
+    assert [o["label"] for o in out["district.options"]] == ["Ancón", "Lima"]
+    assert (out["start.value"], out["end.value"], out["measure.value"]) == ("2024-01", "2025-02", "count")
+    assert out["start.options"][0] == {"label": "Feb 2025", "value": "2025-02"}
+    assert out["b_risk_level.hidden"] is True and out["step.hidden"] is False
+
+
+def test_switching_indicator_resets_period_and_keeps_the_area_it_can(ctx):
+    out = dashboard.on_sync(ctx, "f-indicator", "?area=150102&from=2024-01", indicator="pe_cem_casos")
+    assert out["search"] == "?ind=pe_cem_casos&area=15"  # department-level data: Lima, latest year
+    assert out["b_risk_level.hidden"] is False
+    assert [o["value"] for o in out["b_risk_level.options"]] == ["total", "leve", "severo"]
+    assert out["province.hidden"] is True and out["step.hidden"] is True
+
+
+def test_clicking_a_province_on_the_map_drills_down(ctx):
+    click = {"points": [{"location": "1502", "curveNumber": 0}]}
+    out = dashboard.on_sync(ctx, "map", "?area=15", click=click)
+    assert out["search"] == "?area=1502"
+    assert out["province.value"] == "1502"
+    with pytest.raises(PreventUpdate):
+        dashboard.on_sync(ctx, "map", "?area=15", click={"points": []})
+
+
+def test_compare_is_capped(ctx):
+    out = dashboard.on_sync(ctx, "f-compare", "", compare=["01", "15", "1501", "1502", "150101", "150102"])
+    assert out["search"] == "?compare=01,15,1501,1502,150101"
+
+
+# --------------------------------------------------------------------------- map
+
+
+def geo(country, level):
+    return f"/geo/{country.lower()}-{level}.geojson"
+
+
+def map_out(ctx, search, drawn=None):
+    keys = (
+        "figure",
+        "key",
+        "wrap_hidden",
+        "hint_hidden",
+        "message",
+        "message_hidden",
+        "legend",
+        "summary",
+        "unmapped",
+    )
+    return dict(zip(keys, dashboard.on_map(ctx, search, drawn, geo_url_of=geo), strict=True))
+
+
+def test_country_map_shows_departments(ctx):
+    m = map_out(ctx, "?from=2024-01&to=2025-02&measure=count")
+    trace = m["figure"].data[0]
+    assert list(trace.locations) == ["01", "15"]
+    assert trace.geojson == "/geo/pe-department.geojson"
+    assert m["key"] == "PE|department|PE|596x480"
+    assert "No especificado" in text(m["unmapped"])  # no polygon: listed, with its value
+    assert text(m["summary"]) == (
+        f"3 áreas. Valor más alto: Lima (1{NBSP}540 denuncias). Más bajo: No especificado (0 denuncias). "
+        "Con cero (1): No especificado."
+    )
+
+
+def test_department_map_shows_provinces_and_province_map_its_districts(ctx):
+    assert list(map_out(ctx, "?area=15")["figure"].data[0].locations) == ["1501", "1502"]
+    m = map_out(ctx, "?area=1502&measure=count")
+    assert list(m["figure"].data[0].locations) == ["150201"]
+    assert "Paramonga : 36 denuncias" in text(m["unmapped"])  # 3 a month, 12 months
+    m = map_out(ctx, "?area=1501&measure=count")
+    assert list(m["figure"].data[0].z) == [3, 2]  # Lima in a value class, Ancón a true zero
+    assert "Con cero (1): Ancón." in text(m["summary"])
+
+
+def test_a_district_is_shown_among_its_siblings(ctx):
+    m = map_out(ctx, "?area=150102")
+    assert list(m["figure"].data[0].locations) == ["150101", "150102"]
+    assert list(m["figure"].data[1].locations) == ["150102"]  # outlined
+
+
+def test_same_areas_send_only_values(ctx):
+    first = map_out(ctx, "?area=15")
+    patched = map_out(ctx, "?area=15&measure=count", drawn=first["key"])
+    assert isinstance(patched["figure"], Patch)
+    assert patched["key"] == first["key"]
+
+
+def test_no_map_for_country_only_series(ctx):
+    m = map_out(ctx, "?ind=cepal_feminicidios")
+    assert m["wrap_hidden"] is True and m["message_hidden"] is False
+
+
+# --------------------------------------------------------------------------- cards
+
+
+def test_ranking_and_table_show_the_same_values(ctx):
+    fig, table = dashboard.on_ranking(ctx, "?from=2024-01&to=2025-02&measure=count", None)
+    assert list(fig.data[0].y) == ["99", "01", "15"]
+    rows = [text([r]) for r in table.children[2].children]
+    assert rows[0].startswith("Lima 15") and f"1{NBSP}540" in rows[0]
+    assert rows[1].startswith("Amazonas 01") and "168" in rows[1]
+    assert rows[2].startswith("No especificado 99")
+
+
+def test_sorting_the_table(ctx):
+    by_name = dashboard.on_sort({"type": "sort", "col": "name"}, [0, 1], {"col": "shown", "desc": True})
+    assert by_name == {"col": "name", "desc": False}
+    assert dashboard.on_sort({"type": "sort", "col": "name"}, [0, 2], by_name) == {
+        "col": "name",
+        "desc": True,
+    }
+    _, table = dashboard.on_ranking(ctx, "?from=2024-01&to=2025-02&measure=count", by_name)
+    assert [text([r]).split(" ")[0] for r in table.children[2].children] == ["Amazonas", "Lima", "No"]
+    with pytest.raises(PreventUpdate):
+        dashboard.on_sort(None, [0, 0], None)
+
+
+def test_series_card(ctx):
+    fig, table = dashboard.on_series(ctx, "?area=01&compare=15&measure=count")
+    names = [tr.name for tr in fig.data if tr.showlegend is not False]
+    assert names[:3] == ["Amazonas", "Perú (país)", "Lima"]
+    assert "provisional o incompleto" in names
+    assert "feb. 2025" in text(table)
+
+
+def test_download_is_the_table_shown(ctx):
+    data = dashboard.on_download(ctx, "?from=2024-01&to=2025-02&measure=count")
+    assert data["filename"] == "pe_denuncias_vcm_PE_2024-01_2025-02.csv"
+    lines = data["content"].splitlines()
+    assert lines[0].startswith("country,code,name,level,status,count,rate")
+    assert any(line.startswith("PE,01,Amazonas,department,value,168.0") for line in lines)
+
+
+def test_english(ctx):
+    h = header(ctx, "?lang=en&measure=count")
+    assert h["title"].startswith("Police complaints")
+    assert h["u1"] == "complaints"
+    assert text(find(h["key"], "kf-total")) == "1,464"
+    assert header(ctx, "?lang=en")["u1"] == "complaints per 100,000 women"
+    assert h["lang"] == "/?measure=count"
+
+
+def test_bad_input_gives_notices_not_errors(ctx):
+    h = header(ctx, "?ind=nope&area=zz&from=2099-13&measure=rate&compare=01,xx&lang=fr")
+    notes = text(h["notices"])
+    assert "«nope» no existe" in notes and "«zz» no existe" in notes
+    assert "«xx» no se puede comparar" in notes
+    assert h["title"].startswith("Denuncias policiales")
+    out = dashboard.on_sync(ctx, "f-department", "?area=zz", department="no-such-code")
+    assert out["search"] == ""  # an unknown area resolves to the default view
+
+
+def test_the_layout_reads_its_url(tiny_warehouse, tmp_path):
+    from app import create_app
+
+    settings = Settings.from_env(environ={}, warehouse=str(tiny_warehouse))
+    app = create_app(settings, boundaries=boundaries_for(write_layers(tmp_path / "geo")))
+    with app.server.test_request_context("/?area=1501&lang=en"):
+        page = dashboard.layout(lang="en", area="1501")
+    assert find(page, "f-department").value == "15"
+    assert find(page, "f-province").value == "1501"
+    assert find(page, "lang-switch").href == "/?area=1501"
+    assert "Explore" in text(find(page, "main")) or "Explore" in text(page)
+    client = app.server.test_client()
+    assert client.get("/geo/pe-province.geojson").status_code == 200
+    assert client.get("/geo/pe-province.geojson").headers["Cache-Control"].startswith("public, max-age=")
+    sneaky = client.get("/geo/pe-..%2F..%2Fetc%2Fpasswd")  # never a file outside the layers
+    assert sneaky.mimetype != "application/geo+json" and b"root:" not in sneaky.data
+    assert client.get("/geo/xx-nothing.geojson").status_code == 404
+
+
+def test_the_router_leaves_the_page_alone_on_an_in_page_change(tiny_warehouse, tmp_path):
+    """Dash Pages re-runs layout() on every query-string change; an in-page change must not rebuild the
+    page (focus and the map's geometry stay), while a new path or a first load builds it."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    from app import create_app
+
+    settings = Settings.from_env(environ={}, warehouse=str(tiny_warehouse))
+    app = create_app(settings, boundaries=boundaries_for(write_layers(tmp_path / "geo")))
+
+    def router(*props):
+        token = context_value.set(
+            AttributeDict(triggered_inputs=[{"prop_id": p, "value": ""} for p in props])
+        )
+        try:
+            with app.server.test_request_context("/?area=15"):
+                return dashboard.layout(area="15")
+        finally:
+            context_value.reset(token)
+
+    assert router("_pages_location.search") is no_update
+    first_load = router("_pages_location.pathname", "_pages_location.search")
+    assert find(first_load, "f-department").value == "15"
+
+
+def test_the_site_comes_from_its_configuration(tiny_warehouse, tmp_path):
+    """Name, logo, colours and default region are configuration, not code."""
+    from app import create_app
+    from observatory.site import SiteError
+
+    text_ = (Settings.from_env(environ={}).site_path).read_text(encoding="utf-8")
+    custom = tmp_path / "site.toml"
+    custom.write_text(
+        text_.replace("Observatorio de la Violencia contra las Mujeres", "Observatorio Regional de Lima")
+        .replace('primary = "#4b1f6f"', 'primary = "#123456"')
+        .replace('default_area = "PE"', 'default_area = "15"'),
+        encoding="utf-8",
+    )
+    settings = Settings.from_env(environ={}, warehouse=str(tiny_warehouse), site=str(custom))
+    app = create_app(settings, boundaries=boundaries_for(write_layers(tmp_path / "geo")))
+    client = app.server.test_client()
+    assert "--primary:#123456" in client.get("/").get_data(as_text=True)
+    with app.server.test_request_context("/"):
+        page = dashboard.layout()
+    assert "Observatorio Regional de Lima" in text(page.children[0])  # the header
+    assert find(page, "f-department").value == "15"  # the default region
+
+    custom.write_text(text_.replace('primary = "#4b1f6f"', 'primary = "purple"'), encoding="utf-8")
+    with pytest.raises(SiteError, match="primary"):
+        create_app(Settings.from_env(environ={}, warehouse=str(tiny_warehouse), site=str(custom)))

@@ -1,0 +1,109 @@
+"""Locales: every key in every language, the same {fields}, and the number and date formats."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from observatory import i18n
+from observatory.i18n import (
+    LANGS,
+    NBSP,
+    date_label,
+    messages,
+    number,
+    percent,
+    period_label,
+    plotly_separators,
+    t,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_key_exists_in_every_locale(lang):
+    keys = {lang: set(messages(lang)) for lang in LANGS}
+    every = set().union(*keys.values())
+    missing = sorted(every - keys[lang])
+    assert not missing, f"keys missing from locales/{lang}.toml: {missing}"
+
+
+def test_translations_use_the_same_fields():
+    es, en = messages("es"), messages("en")
+    different = {k: (fields(es[k]), fields(en[k])) for k in es if k in en and fields(es[k]) != fields(en[k])}
+    assert not different
+
+
+def test_no_empty_text():
+    for lang in LANGS:
+        assert not [k for k, v in messages(lang).items() if not v.strip()]
+
+
+def test_every_literal_key_in_the_code_exists():
+    used = set()
+    for path in (ROOT / "observatory").rglob("*.py"):
+        used |= set(re.findall(r"\bt(?:_or)?\(\s*\"([a-z_]+\.[a-z_.]+)\"", path.read_text(encoding="utf-8")))
+    assert used, "the scan found no keys: the pattern is out of date"
+    missing = sorted(k for k in used if k not in messages("es"))
+    assert not missing
+
+
+def test_data_driven_keys_exist():
+    from observatory.schema import BREAKDOWNS, LEVELS
+
+    for lang in LANGS:
+        for key in [f"level.{lv}" for lv in LEVELS] + [f"breakdowns.{b}" for b in BREAKDOWNS]:
+            assert i18n.has(key, lang), key
+        for status in ("value", "zero", "suppressed", "no_data"):
+            assert i18n.has(f"status.{status}", lang)
+        for denominator in ("female", "total"):
+            assert i18n.has(f"denominator.{denominator}", lang)
+
+
+def test_a_missing_key_falls_back_without_failing():
+    assert t("no.such.key", "en") == "no.such.key"
+    assert t("nav.explore", "xx") == "Explorar"
+
+
+def test_spanish_numbers_follow_inei():
+    assert number(1708, "es") == f"1{NBSP}708"
+    assert number(17162819, "es") == f"17{NBSP}162{NBSP}819"
+    assert number(84, "es", 1) == "84,0"
+    assert number(1279.44, "es", 1) == f"1{NBSP}279,4"
+    assert number(-0.01, "es", 1) == "0,0"
+    assert number(None, "es") == "—" and number(float("nan"), "es") == "—"
+
+
+def test_english_numbers():
+    assert number(1708, "en") == "1,708"
+    assert number(1279.44, "en", 1) == "1,279.4"
+
+
+def test_percentages():
+    assert percent(-0.1, "es", signed=True) == f"-10,0{NBSP}%"
+    assert percent(0.125, "en", signed=True) == "+12.5%"
+    assert percent(0.0, "en", signed=True) == "0.0%"
+
+
+def test_plotly_separators():
+    assert plotly_separators("es") == "," + NBSP
+    assert plotly_separators("en") == ".,"
+
+
+def test_periods_and_dates():
+    ts = pd.Timestamp("2024-09-01")
+    assert period_label(ts, "month", "es") == "set. 2024"  # Peru's "setiembre"
+    assert period_label(ts, "month", "es", long=True) == "setiembre de 2024"
+    assert period_label(ts, "month", "en") == "Sep 2024"
+    assert period_label(ts, "year", "en") == "2024"
+    assert date_label(pd.Timestamp("2025-03-05 10:00"), "es") == "5 de marzo de 2025"
+    assert date_label(pd.Timestamp("2025-03-05"), "en") == "5 March 2025"
