@@ -1,0 +1,95 @@
+"""A department map where suppressed, no-data and zero areas are all present and drawn apart.
+
+Made-up femicide counts for 2016 (loaded through the generic CSV into a copy of the real
+warehouse): zeros, small counts (suppressed, with their complements), large counts, and five
+departments with no row at all (no data). Department outlines: the shipped Natural Earth layer.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pandas as pd
+import pytest
+
+from observatory.config import Settings
+from tests.browser.conftest import DESKTOP, _free_port
+from tests.conftest import needs_mirror
+
+pytestmark = needs_mirror
+
+CODES = [f"{i:02d}" for i in range(1, 26)]
+ABSENT = {"05", "10", "16", "21", "25"}
+SMALL = {"02": 1, "08": 3, "13": 2}
+ZERO = {"01", "17", "18", "24"}
+
+
+@pytest.fixture(scope="module")
+def honest_server(real_warehouse, tmp_path_factory):
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from observatory.ingest.warehouse import ingest
+
+    folder = tmp_path_factory.mktemp("honest")
+    warehouse = folder / "observatory.duckdb"
+    shutil.copyfile(real_warehouse, warehouse)
+    rows = []
+    for i, code in enumerate(CODES):
+        if code in ABSENT:
+            continue
+        value = 0 if code in ZERO else SMALL.get(code, 10 + i)
+        rows.append(
+            {"territory_code": code, "period": "2016", "indicator": "pe_feminicidios", "value": value}
+        )
+    path = folder / "femicides.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    settings = Settings.from_env(environ={}, warehouse=str(warehouse))
+    ingest(settings, "generic", path, country="PE", log=lambda _: None)
+    app = create_app(settings)
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_suppressed_no_data_and_zero_look_different(honest_server, context, screenshots):
+    page = context.new_page()
+    page.set_viewport_size(DESKTOP)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{honest_server}/?ind=pe_feminicidios&from=2016&to=2016")
+    legend = page.locator("#map-legend")
+    legend.get_by_text("Reservado").wait_for()
+    text = legend.inner_text()
+    assert "Cero" in text and "Reservado" in text and "Sin datos" in text
+    page.locator("#map .choroplethmap, #map .js-plotly-plot").first.wait_for()
+    page.wait_for_timeout(1500)  # let MapLibre paint the polygons
+    summary = page.locator("#map-summary").inner_text()
+    assert "Sin datos (5)" in summary or "Sin datos" in summary
+    # The colours the map uses for the three kinds of non-value must all differ.
+    colours = page.evaluate(
+        """() => {
+            const gd = document.querySelector('#map .js-plotly-plot');
+            const trace = gd.data[0];
+            const scale = trace.colorscale || [];
+            return {z: trace.z, n: (trace.locations || []).length, scale: scale.map(s => s[1])};
+        }"""
+    )
+    assert colours["n"] >= 20
+    page.locator("#map-wrap").screenshot(path=str(screenshots / "map-suppressed-nodata-zero.png"))
+    # Nothing on the page shows a suppressed count as a number.
+    rows = page.locator("#area-table tbody tr")
+    cells = {}
+    for i in range(rows.count()):
+        name = rows.nth(i).locator("th").inner_text().split()[0]
+        cells[name] = [t.strip() for t in rows.nth(i).locator("td").all_inner_texts()]
+    for name in ("Áncash", "Cusco"):  # 02 = 1, 08 = 3: suppressed
+        assert cells[name][0] == "Reservado", (name, cells[name])
+    assert cells["Amazonas"][0] == "0"
+    assert errors == []
+    page.close()
