@@ -8,7 +8,7 @@ import json
 import platform
 from pathlib import Path
 
-from bench import build, linkage
+from bench import build, linkage, scale
 
 HERE = Path(__file__).parent
 
@@ -26,6 +26,9 @@ def main() -> None:
     }
     results["build"] = build.run(repeat=1 if args.quick else 3)
     print(build.report(results["build"]))
+    results["scale"] = scale.run(quick=args.quick)
+    print()
+    print(scale.report(results["scale"]))
     results["linkage"] = linkage.run(quick=args.quick)
     print()
     print(linkage.report(results["linkage"]))

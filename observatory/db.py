@@ -66,6 +66,9 @@ class Warehouse:
         except duckdb.Error as exc:
             con.close()
             raise WarehouseUnavailable(f"the warehouse at {self.path} cannot be read: {exc}") from None
+        # One thread per query: under a threaded server, requests run side by side already and
+        # DuckDB's own threads would only compete with them (measured in bench/scale.py).
+        con.execute("SET threads = 1")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         return con

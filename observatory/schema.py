@@ -193,6 +193,18 @@ denominators = sa.Table(
     comment="The one denominator per territory, year and sex that rates use, chosen at build time.",
 )
 
+territory_changes = sa.Table(
+    "territory_changes",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("former_code", sa.String, primary_key=True),
+    sa.Column("current_code", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False, comment="recoded (figures move) | split (figures stay)"),
+    sa.Column("note", sa.String),
+    sa.CheckConstraint("kind IN ('recoded', 'split')", name="territory_change_kind"),
+    comment="Crosswalk of former territorial codes to current ones (data/crosswalks/*_changes.csv).",
+)
+
 territory_groups = sa.Table(
     "territory_groups",
     metadata,

@@ -137,3 +137,50 @@ def test_columns_that_look_like_personal_data_are_refused(header, refused):
 )
 def test_territorial_names_are_not_personal_data(header):
     refuse_personal_data("ok.csv", header)
+
+
+@needs_mirror
+def test_a_file_without_the_breakdown_is_not_counted_twice(live, tmp_path):
+    """pe_cem_casos declares risk_level; a file that does not give it holds the totals only."""
+    path = tmp_path / "cem_totals.csv"
+    path.write_text("territory_code,period,indicator,value\n01,2023,pe_cem_casos,5\n15,2023,pe_cem_casos,7\n")
+    ingest(live, "generic", path, country="PE", log=lambda _: None)
+    rows = query(
+        live, "SELECT territory_code, value FROM rollup WHERE indicator_id = 'pe_cem_casos' ORDER BY 1"
+    )
+    assert rows == [("01", 5.0), ("15", 7.0), ("PE", 12.0)]
+
+
+@needs_mirror
+def test_a_file_mixing_rows_with_and_without_the_breakdown_is_refused(live, tmp_path):
+    from observatory.ingest.warehouse import CheckError
+
+    path = tmp_path / "cem_mixed.csv"
+    path.write_text(
+        "territory_code,period,indicator,risk_level,value\n01,2023,pe_cem_casos,leve,5\n01,2023,pe_cem_casos,,7\n"
+    )
+    with pytest.raises(CheckError) as info:
+        ingest(live, "generic", path, country="PE", log=lambda _: None)
+    assert "appears twice in the roll-up" in str(info.value)
+
+
+@needs_mirror
+def test_a_recoded_district_joins_its_current_code_and_a_split_one_keeps_its_own(live, tmp_path):
+    """data/crosswalks/pe_district_changes.csv: 160114 became 160803; 160109 was split."""
+    path = tmp_path / "old_codes.csv"
+    path.write_text("AÑO,MES,UBIGEO_HECHO,CANTIDAD\n2013,5,160114,4\n2013,5,160109,6\n", encoding="utf-8")
+    ingest(live, "pe_sidpol_vcm", path, release="2013", log=lambda _: None)
+    rows = query(
+        live,
+        "SELECT territory_code, value FROM observations WHERE indicator_id = 'pe_denuncias_vcm' ORDER BY 1",
+    )
+    assert rows == [("160109", 6.0), ("160803", 4.0)]
+    provinces = dict(
+        query(
+            live,
+            "SELECT territory_code, value FROM rollup WHERE indicator_id = 'pe_denuncias_vcm' AND level = 'province'",
+        )
+    )
+    assert provinces == {"1601": 6.0, "1608": 4.0}
+    note = query(live, "SELECT note FROM territory_changes WHERE former_code = '160109'")[0][0]
+    assert "se dividió" in note

@@ -47,7 +47,13 @@ class Context:
     today: dt.date = field(default_factory=dt.date.today)
     encoding: str = "utf-8"
     widths: dict[str, dict[str, int]] = field(default_factory=dict)  # country -> level -> code digits
+    recoded: dict[tuple[str, str], str] = field(default_factory=dict)  # (country, former) -> current
     levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # country -> levels, top first
+
+    def current(self, country: str, codes: pd.Series) -> pd.Series:
+        """Former codes that were only recoded (same territory) replaced by their current code."""
+        mapping = {f: n for (c, f), n in self.recoded.items() if c == country}
+        return codes.map(lambda code: mapping.get(code, code)) if mapping else codes
 
     def levels_from(self, country: str, level: str) -> list[str]:
         """``level`` and the levels below it in the country's pack."""
@@ -126,6 +132,7 @@ def sidpol(path: Path, ctx: Context) -> Batch:
         what="district ubigeo",
         hint=" (not in the territorial register: a district newer than data/sources.toml's ubigeo tables?)",
     )
+    code = ctx.current("PE", code)
     value = checks.counts(t, "count", name, label="CANTIDAD")
     period = pd.to_datetime({"year": year, "month": month, "day": 1})
     checks.not_future(t, period, "year", name, ctx.today)
@@ -300,7 +307,7 @@ def cem_casos(path: Path, ctx: Context) -> Batch:
     names = ctx.names("PE", "department") | {normalise(k): v for k, v in CEM_ALIASES.items()}
     code = checks.mapped(t, "department", name, lambda n: names.get(normalise(n)), "department name")
     value = checks.counts(t, "count", name, label="Casos")
-    risk = t["risk"].map(lambda r: checks.slug(r) or TOTAL)
+    risk = t["risk"].map(lambda r: checks.slug(r) or "no_especificado")
     period = pd.to_datetime({"year": year, "month": 1, "day": 1})
     checks.not_future(t, period, "year", name, ctx.today)
     checks.no_duplicates(
@@ -446,7 +453,9 @@ def generic(path: Path, ctx: Context, *, country: str = "PE", mapping: Path | No
             below = ctx.levels_from(country, level)
             known = set().union(*(ctx.codes(country, lv) for lv in below))
             width = ctx.widths.get(country, {}).get(level, 6)
-            code = checks.codes(part, "territory_code", name, known, width=width, what=f"{level} code")
+            code = ctx.current(
+                country, checks.codes(part, "territory_code", name, known, width=width, what=f"{level} code")
+            )
         granularity = ind["granularity"]
         pattern = r"\d{4}" if granularity == "year" else r"\d{4}-\d{2}"
         bad = ~part["period"].str.fullmatch(pattern)

@@ -329,3 +329,16 @@ def groups(folder: Path, territories: pd.DataFrame) -> pd.DataFrame:
             for member in spec["members"]
         ]
     return pd.DataFrame(rows)
+
+
+def changes(path: Path, country: str, territories: pd.DataFrame) -> pd.DataFrame:
+    """The crosswalk of former codes; both codes must be in the register."""
+    table = _csv(path)
+    known = set(territories.loc[territories["country"] == country, "code"])
+    unknown = sorted((set(table["former_code"]) | set(table["current_code"])) - known)
+    if unknown:
+        raise ValueError(f"{path.name}: codes not in the territorial register: {unknown}")
+    bad = sorted(set(table["kind"]) - {"recoded", "split"})
+    if bad:
+        raise ValueError(f"{path.name}: kind must be recoded or split, not {bad}")
+    return table.assign(country=country)[["country", "former_code", "current_code", "kind", "note"]]

@@ -213,6 +213,11 @@ def load_reference(con: duckdb.DuckDBPyConnection, settings: Settings, declared:
     )
     con.execute("DELETE FROM population")
     _insert(con, "population", population)
+    con.execute("DELETE FROM territory_changes")
+    changes = terr.changes(
+        Path(settings.data_dir) / "crosswalks" / "pe_district_changes.csv", "PE", territories
+    )
+    _insert(con, "territory_changes", changes)
     con.execute("DELETE FROM territory_groups")
     groups = terr.groups(Path(settings.data_dir) / "groups", territories)
     if not groups.empty:
@@ -230,7 +235,11 @@ def context(con: duckdb.DuckDBPyConnection, settings: Settings, encoding: str = 
     territories = con.execute("SELECT country, code, level, name FROM territories").df()
     catalogue = load_catalogue(Path(settings.data_dir) / "indicators.toml")
     countries = packs(settings.data_dir)
+    recoded = con.execute(
+        "SELECT country, former_code, current_code FROM territory_changes WHERE kind = 'recoded'"
+    ).fetchall()
     return Context(
+        recoded={(c, f): n for c, f, n in recoded},
         territories=territories,
         indicators={i["id"]: i for i in catalogue},
         crosswalks=Path(settings.data_dir) / "crosswalks",
@@ -428,14 +437,16 @@ def rebuild_rollup(con: duckdb.DuckDBPyConnection) -> None:
         others = ", ".join(f"{b}" for b in schema.BREAKDOWNS if b not in dims)
         cube = ", ".join(dims)
         coalesced = ", ".join(f"coalesce({b}, 'total') AS {b}" if b in dims else b for b in schema.BREAKDOWNS)
+        # A rolled-up dimension whose rows all say 'total' already (the file had no such
+        # breakdown for that cell) would repeat the cell: HAVING drops those grouping sets.
+        repeats = " OR ".join(f"(GROUPING({d}) = 1 AND bool_and({d} = 'total'))" for d in dims)
         con.execute(
             f"""INSERT INTO _base BY NAME
-                SELECT DISTINCT * EXCLUDE (g) FROM (
-                  SELECT {keys}, level, {coalesced}, sum(value) AS value, bool_or(provisional) AS provisional,
-                         'rollup' AS load_id, GROUPING({cube}) AS g
-                  FROM _base WHERE indicator_id = $id
-                  GROUP BY {keys}, level, {others + ", " if others else ""}CUBE({cube})
-                ) WHERE g > 0""",
+                SELECT {keys}, level, {coalesced}, sum(value) AS value, bool_or(provisional) AS provisional,
+                       'rollup' AS load_id
+                FROM _base WHERE indicator_id = $id
+                GROUP BY {keys}, level, {others + ", " if others else ""}CUBE({cube})
+                HAVING GROUPING({cube}) > 0 AND NOT ({repeats})""",
             {"id": ind_id},
         )
     cols = f"{keys}, {', '.join(schema.BREAKDOWNS)}"
@@ -476,6 +487,15 @@ def check(con: duckdb.DuckDBPyConnection) -> None:
         raise CheckError(
             "observations of one indicator at several levels (their roll-up would count twice): "
             + "; ".join(f"{i} ({c}): {levels}" for i, c, levels in bad)
+        )
+    key = f"indicator_id, country, territory_code, period, granularity, institution, {', '.join(schema.BREAKDOWNS)}"
+    twice = con.execute(
+        f"SELECT {key}, count(*) FROM rollup GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
+    ).fetchall()
+    if twice:
+        raise CheckError(
+            "a cell appears twice in the roll-up: a file mixes rows with and without a breakdown for the "
+            f"same cell (give every row its breakdown value, or none): {twice}"
         )
     orphans = con.execute(
         """SELECT DISTINCT o.indicator_id, o.territory_code FROM observations o
