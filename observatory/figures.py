@@ -210,7 +210,7 @@ def map_values(table: pd.DataFrame, edges: list[float], colours: Colours, measur
     palette = category_colours(colours, max(len(edges) - 1, 0))
     rows = mapped.to_dict("records")
     text = [shown_text(row, measure, lang) for row in rows]
-    notes = [_row_note(row, lang) for row in rows]
+    notes = [_with_interval(_row_note(row, lang), row, measure, lang) for row in rows]
     return {
         "locations": mapped["code"].tolist(),
         "z": cats.tolist(),
@@ -219,6 +219,24 @@ def map_values(table: pd.DataFrame, edges: list[float], colours: Colours, measur
         "zmin": 0,
         "zmax": len(palette) - 1,
     }
+
+
+def _with_interval(note: str, row, measure: str, lang: str) -> str:
+    """A rate's tooltip also carries its exact 95% Poisson interval."""
+    if (
+        measure != "rate"
+        or row.get("status") != "value"
+        or pd.isna(row.get("ci_low"))
+        or pd.isna(row.get("ci_high"))
+    ):
+        return note
+    interval = t(
+        "key.ci",
+        lang,
+        low=format_value(row["ci_low"], measure, lang),
+        high=format_value(row["ci_high"], measure, lang),
+    )
+    return " · ".join(x for x in (interval, note) if x)
 
 
 def _row_note(row, lang: str) -> str:

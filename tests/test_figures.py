@@ -190,3 +190,28 @@ def test_ranking_highest_first_with_statuses_last():
 def test_empty_figure_carries_the_message():
     fig = figures.empty_figure("No hay datos")
     assert fig.layout.annotations[0].text == "No hay datos"
+
+
+def test_rate_tooltips_carry_the_confidence_interval():
+    import pandas as pd
+
+    from observatory.figures import map_values
+
+    table = pd.DataFrame(
+        {
+            "code": ["01", "15"],
+            "name": ["Amazonas", "Lima"],
+            "has_polygon": [True, True],
+            "status": ["value", "suppressed"],
+            "shown": [20.0, float("nan")],
+            "value": [40.0, float("nan")],
+            "rate": [20.0, float("nan")],
+            "ci_low": [14.29, float("nan")],
+            "ci_high": [27.24, float("nan")],
+            "provisional": [False, False],
+            "unreliable": [False, False],
+        }
+    )
+    notes = [c[2] for c in map_values(table, [0, 10, 30], COLOURS, "rate", "es")["customdata"]]
+    assert notes[0].startswith("IC 95 %: 14,3 a 27,2")
+    assert "IC" not in notes[1]
