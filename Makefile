@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
 
-.PHONY: setup fetch build warehouse run dev test lint bench bench-quick clean
+.PHONY: setup fetch build warehouse run dev test lint bench bench-quick fuzz load rebuild-under-load reliability-quick clean
 
 setup: $(VENV)/.installed
 
@@ -44,6 +44,21 @@ bench: setup warehouse
 
 bench-quick: setup warehouse
 	$(PY) -m bench --quick
+
+# Reliability (issue 7): hostile input, load, rebuild under load. Local servers on 127.0.0.1 only.
+fuzz: setup
+	$(PY) -m bench.fuzz --cases 10000
+
+load: setup warehouse
+	$(PY) -m bench.load --users 50 --seconds 60
+
+rebuild-under-load: setup warehouse
+	$(PY) -m bench.rebuild_under_load
+
+reliability-quick: setup warehouse
+	$(PY) -m bench.fuzz --cases 500
+	$(PY) -m bench.load --quick
+	$(PY) -m bench.rebuild_under_load --quick
 
 clean:
 	rm -rf data/warehouse data/cache .pytest_cache

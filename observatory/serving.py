@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 
+import dash
 import flask
 from flask_compress import Compress
 
@@ -62,6 +63,53 @@ def content_security_policy(app, *, embed: bool) -> str:
     return "; ".join(f"{k} {v}" for k, v in directives.items())
 
 
+URL_PROPERTIES = ("pathname", "search", "hash", "href")
+
+
+def callback_body_problem(app, body) -> str | None:
+    """Why a POST to Dash's callback endpoint is malformed, or None.
+
+    Dash trusts the shape of the body its own front end sends; anything else (a fuzzer, a
+    hand-written request) must be turned away with a 400 before Dash indexes into it.
+    """
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    output = body.get("output")
+    spec = app.callback_map.get(output) if isinstance(output, str) else None
+    if spec is None or "callback" not in spec:
+        return "no such callback"
+    outputs = body.get("outputs")
+    expected = len(output[2:-2].split("...")) if output.startswith("..") else 1
+    if expected > 1:
+        if not (
+            isinstance(outputs, list)
+            and len(outputs) == expected
+            and all(isinstance(o, dict) for o in outputs)
+        ):
+            return "outputs do not match the callback"
+    elif not isinstance(outputs, dict | list):
+        return "outputs do not match the callback"
+    for key in ("inputs", "state"):
+        items = body.get(key, [])
+        if not isinstance(items, list) or len(items) != len(spec[key]):
+            return f"{key} do not match the callback"
+        for item in items:
+            for one in item if isinstance(item, list) else [item]:
+                if not (isinstance(one, dict) and "id" in one and isinstance(one.get("property"), str)):
+                    return f"{key} do not match the callback"
+                value = one.get("value")
+                if one["property"] in URL_PROPERTIES and not (value is None or isinstance(value, str)):
+                    return f"{one['property']} must be a string"
+                if one["property"] == "pathname" and not (
+                    isinstance(value, str) and value.startswith(app.config.requests_pathname_prefix)
+                ):
+                    return "pathname outside the site"
+    changed = body.get("changedPropIds", [])
+    if not (isinstance(changed, list) and all(isinstance(c, str) for c in changed)):
+        return "changedPropIds must be a list of strings"
+    return None
+
+
 def install(app, settings: Settings, warehouse: Warehouse) -> None:
     server: flask.Flask = app.server
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
@@ -88,6 +136,10 @@ def install(app, settings: Settings, warehouse: Warehouse) -> None:
     def _start():
         flask.g.started = time.perf_counter()
         path = flask.request.path
+        if path == "/_dash-update-component" and flask.request.method == "POST":
+            problem = callback_body_problem(app, flask.request.get_json(silent=True))
+            if problem:
+                return flask.jsonify({"error": problem}), 400
         if path.startswith(OPEN_PATHS):
             return None
         if not warehouse.available():
@@ -114,6 +166,10 @@ def install(app, settings: Settings, warehouse: Warehouse) -> None:
         state = warehouse.health()
         state["warehouse"] = warehouse.path.name
         return flask.jsonify(state), (200 if state["ok"] else 503)
+
+    @server.errorhandler(dash.exceptions.DependencyException)
+    def _no_such_resource(_exc):
+        return flask.jsonify({"error": "no such resource"}), 404
 
     @server.errorhandler(413)
     def _too_large(_exc):

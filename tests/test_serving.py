@@ -95,3 +95,21 @@ def test_large_requests_are_refused(client):
     r = c.post("/_dash-update-component", data=b"x" * (300 * 1024), content_type="application/json")
     assert r.status_code == 413
     assert "larger than" in r.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, [], None, "A", {"output": "x"}, {"output": "content.children", "outputs": {}, "inputs": [[None]]}],
+    ids=["empty", "list", "null", "string", "unknown-output", "bad-inputs"],
+)
+def test_malformed_callback_bodies_get_a_400_not_a_500(client, body):
+    c, _, _ = client
+    r = c.post("/_dash-update-component", json=body)
+    assert r.status_code == 400
+    assert "error" in r.get_json()
+
+
+def test_an_unknown_component_resource_is_a_404(client):
+    c, _, _ = client
+    r = c.get("/_dash-component-suites/no-such-package/x.js")
+    assert r.status_code == 404

@@ -1,0 +1,199 @@
+"""python -m bench.load [--users 50 --seconds 60 | --quick]: the reader journeys under load.
+
+Starts ``gunicorn app:server`` (2 workers with threads) on 127.0.0.1 and a free port over the
+warehouse (default: the real one, read-only), runs the journeys of bench/locustfile.py headless
+through locust's Python API, bounded in users and time, prints requests, failures and
+p50/p95 per step, stops gunicorn and exits non-zero on any failed request.
+"""
+
+from __future__ import annotations
+
+# isort: off
+# locust patches the standard library with gevent: import it before anything else.
+import locust  # noqa: F401
+import gevent
+from locust.env import Environment
+
+# isort: on
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from observatory.config import ROOT, Settings
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def health(base: str) -> dict:
+    try:
+        with urllib.request.urlopen(base + "/health", timeout=5) as r:
+            return json.loads(r.read())
+    except Exception as exc:  # the caller decides what a missing answer means
+        return {"ok": False, "reason": repr(exc)}
+
+
+class Gunicorn:
+    """``gunicorn app:server`` on 127.0.0.1 in its own session; ``stop()`` ends it (by its pid)."""
+
+    def __init__(self, warehouse: Path, *, workers: int = 2, threads: int = 4, env: dict | None = None):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
+        environ = {**os.environ, "OBSERVATORY_WAREHOUSE": str(warehouse), **(env or {})}
+        environ.pop("OBSERVATORY_DEBUG", None)
+        cmd = [
+            str(GUNICORN),
+            "app:server",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "10",
+            # Longer than a reader's pause (locust waits up to 2 s): otherwise the server may close
+            # an idle keep-alive connection just as the client reuses it (a reset, not an app error).
+            "--keep-alive",
+            "15",
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=environ,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see {self.log}")
+            if health(self.base).get("ok"):
+                return
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer /health within 60s; see {self.log}")
+
+    def workers(self) -> list[int]:
+        """The worker pids (children of the master), to show they were not restarted."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+def indicators(warehouse: Path) -> list[str]:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return [
+            r[0] for r in con.execute("SELECT DISTINCT indicator_id FROM observations ORDER BY 1").fetchall()
+        ]
+    except duckdb.Error:
+        return [r[0] for r in con.execute("SELECT id FROM indicators ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+
+
+def run_locust(
+    host: str, users: int, seconds: float, during: Callable[[], None] | None = None
+) -> Environment:
+    """The journeys for ``seconds`` with ``users`` readers; ``during()`` runs in a greenlet meanwhile."""
+    from bench.locustfile import Reader
+
+    env = Environment(user_classes=[Reader], host=host)
+    runner = env.create_local_runner()
+    runner.start(users, spawn_rate=max(1.0, users / 5))
+    side = gevent.spawn(during) if during else None
+    gevent.sleep(seconds)
+    if side is not None:
+        side.join(timeout=300)
+    runner.quit()
+    return env
+
+
+def report(env: Environment) -> tuple[int, int]:
+    """Print requests, failures and p50/p95 per step; return (requests, failures)."""
+    rows = sorted(env.stats.entries.values(), key=lambda e: e.name)
+    print(f"{'step':<34} {'requests':>9} {'failures':>9} {'p50 ms':>8} {'p95 ms':>8}")
+    for e in rows:
+        p50 = e.get_response_time_percentile(0.5) if e.num_requests else 0
+        p95 = e.get_response_time_percentile(0.95) if e.num_requests else 0
+        print(f"{e.name:<34} {e.num_requests:>9} {e.num_failures:>9} {p50:>8.0f} {p95:>8.0f}")
+    t = env.stats.total
+    p50 = t.get_response_time_percentile(0.5) if t.num_requests else 0
+    p95 = t.get_response_time_percentile(0.95) if t.num_requests else 0
+    print(f"{'total':<34} {t.num_requests:>9} {t.num_failures:>9} {p50:>8.0f} {p95:>8.0f}")
+    print(f"requests/s: {t.total_rps:.1f}")
+    for err in env.stats.errors.values():
+        print(f"  error x{err.occurrences}: {err.method} {err.name}: {err.error}")
+    failures = t.num_failures
+    for tb, info in (env.runner.exceptions or {}).items():
+        print(f"  exception in a journey x{info['count']}: {info['msg']}\n{tb}")
+        failures += info["count"]
+    return t.num_requests, failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--quick", action="store_true", help="10 users for 10 seconds (CI)")
+    parser.add_argument("--warehouse", default=None, help="default: the configured (real) warehouse")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.users, args.seconds = 10, 10
+    warehouse = Path(args.warehouse or Settings.from_env().warehouse)
+    os.environ["OBSERVATORY_LOAD_INDICATORS"] = ",".join(indicators(warehouse))
+    server = Gunicorn(warehouse)
+    try:
+        print(f"gunicorn on {server.base} (2 workers x 4 threads), {warehouse}")
+        print(f"{args.users} users for {args.seconds:.0f}s")
+        env = run_locust(server.base, args.users, args.seconds)
+    finally:
+        server.stop()
+    requests, failures = report(env)
+    if failures:
+        print(f"gunicorn log ({server.log}):\n{server.log_tail()}")
+    print(f"requests: {requests}, failures: {failures}")
+    return 1 if failures or not requests else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

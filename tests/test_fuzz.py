@@ -1,0 +1,176 @@
+"""Fuzzing the public endpoints in-process (bench/fuzz.py holds the strategies).
+
+Every server-side callback of ``app.callback_map`` and every rule of ``app.server.url_map`` is
+discovered at run time, so new routes (/api/v1, /download) are covered as soon as they land.
+A profile sets the number of cases: ``ci`` (default, a few hundred in all) or ``soak``
+(HYPOTHESIS_PROFILE=soak); ``python -m bench.fuzz --cases 10000`` is the long run.
+
+Contract: no response ever carries a traceback; no request writes to the warehouse; no request
+gets a 5xx. The last one does not hold yet for malformed callback values (issue 7): those tests
+are marked xfail (not strict) until the guards land; remove the mark then.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from bench import fuzz
+
+settings.register_profile(
+    "ci", max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
+settings.register_profile(
+    "soak", max_examples=1000, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
+settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+FIVE_HUNDREDS = (
+    "issue 7: malformed callback values still get a 500 (JSON body, never a traceback); "
+    "the guards are described in the issue-7 fuzz report"
+)
+
+
+@pytest.fixture(scope="module")
+def soak(tiny_warehouse, tmp_path_factory):
+    logging.disable(logging.CRITICAL)  # every rejected request is logged; the test asserts instead
+    try:
+        s = fuzz.Soak(tmp_path_factory.mktemp("fuzz"), source=tiny_warehouse)
+        yield s
+        assert fuzz.sha256(s.warehouse) == s.digest, "a request changed the warehouse file"
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+SUITES = "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"
+
+
+def _run(strategy, send, *, allow_5xx: bool, examples: int | None = None, shrink: bool = True) -> None:
+    options = {"max_examples": examples} if examples else {}
+    if not shrink:  # known failures: report the first one quickly
+        options["phases"] = [Phase.explicit, Phase.generate]
+
+    @settings(**options)
+    @given(payload=strategy)
+    def case(payload):
+        response = send(payload)
+        reason = fuzz.problem(response.status_code, response.get_data(), allow_5xx=allow_5xx)
+        assert reason is None, f"{reason} for {payload!r:.2000}"
+
+    case()
+
+
+def test_targets_are_discovered_from_the_app(soak):
+    outputs = {cb.output for cb in soak.callbacks}
+    assert "download.data" in outputs and "table-sort.data" in outputs
+    assert any("_pages_content" in o for o in outputs)  # the Dash Pages router (registered lazily)
+    rules = {r.rule for r in soak.routes}
+    assert {"/", "/health", "/_dash-layout", "/_dash-dependencies", "/geo/<name>"} <= rules
+    assert fuzz.UPDATE not in rules
+
+
+def test_no_response_ever_carries_a_traceback(soak):
+    """Whatever arrives (junk values, broken bodies, random URLs), nothing leaks and nothing is written."""
+    client = soak.client
+    targets = [st.sampled_from(soak.callbacks).flatmap(lambda cb: fuzz.callback_bodies(cb, soak.known))]
+    _run(targets[0], lambda p: fuzz.post_callback(client, p), allow_5xx=True, examples=60)
+    _run(
+        fuzz.envelopes(soak.callbacks, soak.clientside),
+        lambda p: fuzz.post_callback(client, p),
+        allow_5xx=True,
+        examples=40,
+    )
+
+
+def test_routes_survive_random_paths_and_query_strings(soak):
+    client = soak.client
+    _run(
+        fuzz.route_requests([r for r in soak.routes if r.rule != SUITES], soak.known),
+        lambda p: fuzz.open_route(client, *p),
+        allow_5xx=False,
+        examples=100,
+    )
+
+
+@pytest.mark.xfail(reason="issue 7: an unknown package under /_dash-component-suites/ is a 500", strict=False)
+def test_component_suites_answer_404_for_unknown_packages(soak):
+    r = soak.client.get("/_dash-component-suites/no-such-package/x.js")
+    assert r.status_code == 404
+
+
+def test_real_looking_views_never_fail(soak):
+    """Query strings built from the URL's keys and real or junk values, through every URL callback."""
+    client = soak.client
+    url_callbacks = [cb for cb in soak.callbacks if ("url", "search") in cb.inputs + cb.state]
+
+    def body(cb, search):
+        b = {
+            "output": cb.output,
+            "outputs": cb.outputs,
+            "inputs": [{"id": c, "property": p, "value": None} for c, p in cb.inputs],
+            "state": [{"id": c, "property": p, "value": None} for c, p in cb.state],
+            "changedPropIds": ["url.search"],
+        }
+        for item in b["inputs"] + b["state"]:
+            if (item["id"], item["property"]) == ("url", "search"):
+                item["value"] = search
+            elif item["property"] == "n_clicks":
+                item["value"] = 1
+        return b
+
+    strategy = st.tuples(st.sampled_from(url_callbacks), fuzz.searches(soak.known))
+    _run(strategy, lambda p: fuzz.post_callback(client, body(*p)), allow_5xx=False, examples=60)
+
+
+@pytest.mark.xfail(reason=FIVE_HUNDREDS, strict=False)
+def test_callbacks_never_answer_5xx_to_arbitrary_values(soak):
+    client = soak.client
+    for cb in soak.callbacks:
+        _run(
+            fuzz.callback_bodies(cb, soak.known),
+            lambda p: fuzz.post_callback(client, p),
+            allow_5xx=False,
+            shrink=False,
+        )
+
+
+@pytest.mark.xfail(reason=FIVE_HUNDREDS, strict=False)
+def test_malformed_callback_bodies_get_a_4xx(soak):
+    client = soak.client
+    _run(
+        fuzz.envelopes(soak.callbacks, soak.clientside),
+        lambda p: fuzz.post_callback(client, p),
+        allow_5xx=False,
+        shrink=False,
+    )
+
+
+def test_production_configuration_has_no_dev_tools():
+    """What gunicorn serves: Settings from an empty environment -> debug and every dev tool off."""
+    from app import create_app
+    from observatory.config import Settings
+
+    settings_ = Settings.from_env(environ={})
+    assert settings_.debug is False
+    app = create_app(settings_)
+    server = app.server
+    assert server.debug is False and not server.config.get("DEBUG")
+    assert not server.config.get("PROPAGATE_EXCEPTIONS")
+    assert app._dev_tools.ui is False and app._dev_tools.props_check is False
+    assert app._dev_tools.hot_reload is False and app._dev_tools.serve_dev_bundles is False
+    client = server.test_client()
+    reload = client.get("/_reload-hash")
+    # Dash always mounts the route; with hot reload off it never reports a reload or file paths.
+    assert reload.status_code in (200, 404)
+    if reload.status_code == 200:
+        data = reload.get_json()
+        assert not data.get("reloadHash") and not data.get("hard") and not data.get("files")
+    page = client.get("/").get_data(as_text=True)
+    assert '"ui": true' not in page and '"hot_reload"' not in page and '"props_check": true' not in page
+    # An exception inside a callback: a JSON 500 without a traceback (the Werkzeug debugger is off).
+    r = client.post(fuzz.UPDATE, data=b'{"output": "no.such"}', content_type="application/json")
+    assert fuzz.problem(r.status_code, r.get_data(), allow_5xx=True) is None
+    assert b"Werkzeug Debugger" not in r.get_data() and b"__debugger__" not in r.get_data()
