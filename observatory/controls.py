@@ -121,6 +121,7 @@ def _breakdowns(ctx: Context, view: View, lang: str) -> dict:
 def compare_options(ctx: Context, view: View, lang: str, search: str = "") -> list[dict]:
     """The compared areas (always kept) plus search matches, or neighbours before any search."""
     terr = explore.territories(ctx)
+    search = search if isinstance(search, str) else ""  # whatever a client sends
     chosen = list(view.state.compare)
     found = (
         explore.compare_candidates(ctx, view, search) if search else explore.sibling_suggestions(ctx, view)
@@ -158,6 +159,11 @@ def apply(ctx: Context, view: View, control: str, value) -> ViewState:
     """
     s = view.state
     terr = explore.territories(ctx)
+    # Requests can carry anything: one value per control is a string, 'compare' is a list.
+    if control == "compare":
+        value = value if isinstance(value, list) else []
+    elif not isinstance(value, str):
+        value = None
     if control == "indicator":
         # A new indicator opens on its own default period, measure and breakdowns.
         new = value or s.indicator
@@ -199,5 +205,5 @@ def clicked_code(click_data) -> str | None:
         point = click_data["points"][0]
     except (TypeError, KeyError, IndexError):
         return None
-    code = point.get("location")
+    code = point.get("location") if isinstance(point, dict) else None
     return code if isinstance(code, str) else None
