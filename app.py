@@ -17,7 +17,7 @@ from pathlib import Path
 import dash
 import flask
 
-from observatory import dashboard, serving
+from observatory import api, dashboard, serving
 from observatory.config import ROOT, Settings
 from observatory.db import Warehouse
 from observatory.explore import Context
@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
     )
     app.server.extensions["observatory"] = ctx
     serving.install(app, settings, ctx.warehouse)  # headers, /health, maintenance page, compression
+    api.install(app)  # /api/v1, /download and /embed, with their rate limits (app.server.config)
     dashboard.register_callbacks(app, ctx)
 
     @app.server.route("/geo/<name>")

@@ -433,3 +433,104 @@ def series_table_component(table: pd.DataFrame, measure: str, step: str, lang: s
         [html.Caption(t("series.table_caption", lang)), html.Thead(head), html.Tbody(rows)],
         className="data-table data-table--compact",
     )
+
+
+DOWNLOAD_LINKS = (
+    # (id suffix, format, size, i18n key); the hrefs are filled from the URL by a callback.
+    ("png", "png", None, "download.png"),
+    ("png-square", "png", "1080x1080", "download.png_square"),
+    ("svg", "svg", None, "download.svg"),
+    ("pdf", "pdf", None, "download.pdf"),
+    ("csv", "csv", None, "download.csv"),
+    ("xlsx", "xlsx", None, "download.xlsx"),
+)
+
+
+def download_links(formats: tuple[str, ...]) -> list[tuple[str, str, str | None, str]]:
+    """The menu's links for a card offering ``formats``."""
+    return [link for link in DOWNLOAD_LINKS if link[1] in formats]
+
+
+def download_menu(
+    card_id: str, chart_title: str, lang: str, formats: tuple[str, ...], embed: bool
+) -> html.Details:
+    """A card's download and share menu: links (keyboard accessible, no callback to click through),
+    the permalink, the embed snippet and the citation, each with a copy button."""
+
+    def link(suffix: str, key: str) -> html.Li:
+        return html.Li(
+            html.A(
+                t(key, lang), id=f"{card_id}-dl-{suffix}", href="#", download="", className="dl-menu__link"
+            )
+        )
+
+    images = [link(s, k) for s, f, _, k in download_links(formats) if f in ("png", "svg", "pdf")]
+    data = [link(s, k) for s, f, _, k in download_links(formats) if f in ("csv", "xlsx")]
+
+    def copyable(suffix: str, label: str, control) -> html.Div:
+        return html.Div(
+            [
+                html.Label(label, htmlFor=f"{card_id}-{suffix}", className="dl-menu__label"),
+                html.Div(
+                    [
+                        control,
+                        dcc.Clipboard(
+                            target_id=f"{card_id}-{suffix}",
+                            className="dl-menu__copy",
+                            title=t("download.copy", lang),
+                        ),
+                    ],
+                    className="dl-menu__row",
+                ),
+            ],
+            className="dl-menu__field",
+        )
+
+    share = [
+        copyable(
+            "link",
+            t("download.link", lang),
+            dcc.Input(id=f"{card_id}-link", type="url", readOnly=True, value="", className="dl-menu__input"),
+        ),
+    ]
+    if embed:
+        share.append(
+            copyable(
+                "embed",
+                t("download.embed", lang),
+                dcc.Textarea(
+                    id=f"{card_id}-embed", readOnly=True, value="", rows=3, className="dl-menu__input"
+                ),
+            )
+        )
+    share.append(
+        copyable(
+            "cite",
+            t("download.cite", lang),
+            dcc.Textarea(id=f"{card_id}-cite", readOnly=True, value="", rows=4, className="dl-menu__input"),
+        )
+    )
+    panel = []
+    if images:
+        panel += [
+            html.P(t("download.images", lang), className="dl-menu__heading"),
+            html.Ul(images, className="dl-menu__list"),
+        ]
+    panel += [
+        html.P(t("download.data", lang), className="dl-menu__heading"),
+        html.Ul(data, className="dl-menu__list"),
+    ]
+    panel += [html.P(t("download.share", lang), className="dl-menu__heading"), *share]
+    return html.Details(
+        [
+            html.Summary(
+                t("download.menu", lang),
+                className="button dl-menu__summary",
+                title=t("download.menu_label", lang, chart=chart_title),
+                **{"aria-label": t("download.menu_label", lang, chart=chart_title)},
+            ),
+            html.Div(panel, className="dl-menu__panel"),
+        ],
+        className="dl-menu",
+        id=f"{card_id}-dl",
+    )

@@ -11,6 +11,7 @@ when only the query string changed, so focus, scroll position and the map's geom
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 import dash
 import flask
@@ -19,7 +20,7 @@ from dash import ALL, Input, Output, Patch, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from observatory import components as ui
-from observatory import controls, explore, figures, urlstate
+from observatory import controls, explore, exports, figures, urlstate
 from observatory.db import WarehouseUnavailable
 from observatory.explore import Context, View
 from observatory.i18n import lang_or_default, number, percent, period_range_label, t
@@ -95,6 +96,15 @@ def _field(label: str, control, fid: str, hidden: bool = False, hint: str | None
         id=f"{fid}-wrap",
         hidden=hidden,
     )
+
+
+MENU_CARDS = ("map", "series", "ranking", "table")  # card id == export chart name
+
+
+def menu(card_id: str, title: str, lang: str):
+    """The card's download and share menu (``ui.download_menu``); ``on_downloads`` fills it."""
+    formats = exports.formats_for(card_id)
+    return ui.download_menu(card_id, title, lang, formats, embed=card_id in exports.IMAGE_CHARTS)
 
 
 def build(ctx: Context, view: View):
@@ -261,6 +271,7 @@ def build(ctx: Context, view: View):
             html.Div(id="map-unmapped"),
         ],
         ui.card_meta(ind, lang),
+        actions=menu("map", t("map.title", lang), lang),
     )
     series_card = ui.card(
         "series",
@@ -290,6 +301,7 @@ def build(ctx: Context, view: View):
             ),
         ],
         ui.card_meta(ind, lang),
+        actions=menu("series", t("series.title", lang), lang),
     )
     ranking_card = ui.card(
         "ranking",
@@ -299,6 +311,7 @@ def build(ctx: Context, view: View):
             id="ranking", config={"displaylogo": False, "staticPlot": False}, figure=figures.empty_figure("")
         ),
         ui.card_meta(ind, lang),
+        actions=menu("ranking", t("ranking.title", lang), lang),
     )
     table_card = ui.card(
         "table",
@@ -312,6 +325,7 @@ def build(ctx: Context, view: View):
         actions=[
             html.Button(t("table.download", lang), id="download-button", className="button", n_clicks=0),
             dcc.Download(id="download"),
+            menu("table", t("table.title", lang), lang),
         ],
     )
 
@@ -525,7 +539,8 @@ for _name, _cid in controls.CONTROL_IDS:
 
 
 def view_of(ctx: Context, search: str | None) -> View:
-    return explore.resolve(ctx, urlstate.parse(search or ""))
+    # A request may carry anything as the query string: only a string is read.
+    return explore.resolve(ctx, urlstate.parse(search if isinstance(search, str) else ""))
 
 
 def on_sync(ctx: Context, trigger, search: str | None, click=None, **values) -> dict:
@@ -588,7 +603,11 @@ def on_header(ctx: Context, search: str | None, host_url: str = "") -> tuple:
 
 def map_size(viewport) -> tuple[int, int]:
     """The map's width and height in pixels for a browser window (the page's CSS grid, mirrored)."""
-    width = int(viewport[0]) if viewport else 1366
+    try:
+        width = int(viewport[0]) if viewport else 1366
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError):
+        width = 1366
+    width = min(max(width, 240), 4000)
     if width >= 1000:
         return int(min(width, 1320) / 2 - 64), 480
     if width > 600:
@@ -658,6 +677,7 @@ def on_series(ctx: Context, search: str | None) -> tuple:
 def on_ranking(ctx: Context, search: str | None, sort: dict | None) -> tuple:
     """The ranking figure and the sortable table of the same values."""
     colours = figures.Colours.from_site(ctx.site)
+    sort = sort if isinstance(sort, dict) else None
     view = view_of(ctx, search)
     table = explore.area_table(ctx, view)
     lang, measure = view.lang, view.state.measure
@@ -673,10 +693,16 @@ def on_ranking(ctx: Context, search: str | None, sort: dict | None) -> tuple:
 
 def on_sort(trigger, clicks, sort: dict | None) -> dict:
     """A click on a column heading: sort by it, or flip the order when it is already the key."""
-    if not trigger or not any(clicks or []):
+    if (
+        not isinstance(trigger, dict)
+        or not isinstance(trigger.get("col"), str)
+        or not isinstance(clicks, list)
+    ):
+        raise PreventUpdate
+    if not any(clicks):
         raise PreventUpdate
     col = trigger["col"]
-    current = sort or {}
+    current = sort if isinstance(sort, dict) else {}
     if current.get("col") == col:
         return {"col": col, "desc": not current.get("desc", True)}
     return {"col": col, "desc": col != "name"}
@@ -688,6 +714,52 @@ def on_download(ctx: Context, search: str | None) -> dict:
     table = explore.area_table(ctx, view)
     name = f"{view.indicator.id}_{view.state.area}_{view.state.start}_{view.state.end}.csv"
     return dcc.send_data_frame(export_frame(table).to_csv, name, index=False)
+
+
+DOWNLOAD_OUTPUTS: dict[str, Output] = {}
+for _card in MENU_CARDS:
+    for _suffix, *_ in ui.download_links(exports.formats_for(_card)):
+        DOWNLOAD_OUTPUTS[f"{_card}-dl-{_suffix}"] = Output(f"{_card}-dl-{_suffix}", "href")
+    DOWNLOAD_OUTPUTS[f"{_card}-link"] = Output(f"{_card}-link", "value")
+    if _card in exports.IMAGE_CHARTS:
+        DOWNLOAD_OUTPUTS[f"{_card}-embed"] = Output(f"{_card}-embed", "value")
+    DOWNLOAD_OUTPUTS[f"{_card}-cite"] = Output(f"{_card}-cite", "value")
+
+
+def on_downloads(ctx: Context, search: str | None, host_url: str = "", path_of=lambda p: p) -> dict:
+    """The download menus of every card for the URL: file links, permalink, embed snippet, citation.
+
+    Keys are those of ``DOWNLOAD_OUTPUTS``. The files are plain GET routes (``observatory.api``)
+    keyed by the view's pinned query string, so they are linkable and cacheable.
+    """
+    view = view_of(ctx, search)
+    base = (ctx.settings.base_url or host_url).rstrip("/")
+    params = urlstate.to_params(view.state, explore.defaults(ctx, view.indicator).with_(start="", end=""))
+    if view.lang != "es":
+        params["lang"] = view.lang
+    query = urlencode(params, safe=",:")
+    permalink = base + "/" + explore.permalink_search(ctx, view)
+    today = pd.Timestamp.today().date()
+    out: dict = {}
+    for card in MENU_CARDS:
+        for suffix, fmt, size, _ in ui.download_links(exports.formats_for(card)):
+            q = query + (("&" if query else "") + f"size={size}" if size else "")
+            out[f"{card}-dl-{suffix}"] = path_of(f"/download/{card}.{fmt}") + ("?" + q if q else "")
+        out[f"{card}-link"] = permalink
+        meta = exports.metadata(ctx, view, card, permalink, today)
+        if card in exports.IMAGE_CHARTS:
+            src = base + f"/embed/{card}" + ("?" + query if query else "")
+            out[f"{card}-embed"] = embed_snippet(
+                src, f"{meta.title} — {t(f'export.chart.{card}', view.lang)}"
+            )
+        out[f"{card}-cite"] = meta.citation
+    return out
+
+
+def embed_snippet(src: str, title: str) -> str:
+    from observatory.embed import snippet
+
+    return snippet(src, title)
 
 
 def _guard(fn):
@@ -796,6 +868,12 @@ def register_callbacks(app: dash.Dash, ctx: Context) -> None:
             raise PreventUpdate
         return on_download(ctx, search)
 
+    @app.callback(output=DOWNLOAD_OUTPUTS, inputs={"search": Input(LOCATION, "search")})
+    @_guard
+    def download_menus(search):
+        host = flask.request.host_url + dash.get_relative_path("/").lstrip("/")
+        return on_downloads(ctx, search, host, dash.get_relative_path)
+
     # The window's size, once per visit: the map fits its areas at the size it is drawn.
     app.clientside_callback(
         "function(_) { return [window.innerWidth, window.innerHeight]; }",
@@ -816,6 +894,5 @@ def register_callbacks(app: dash.Dash, ctx: Context) -> None:
 
 
 def export_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """The area table as published: the columns a download carries."""
-    cols = [c for c in explore.AREA_COLUMNS if c not in ("shown",)]
-    return table[cols]
+    """The area table as published: the columns a download carries (``exports.area_frame``)."""
+    return exports.area_frame(table)

@@ -6,8 +6,8 @@ A profile sets the number of cases: ``ci`` (default, a few hundred in all) or ``
 (HYPOTHESIS_PROFILE=soak); ``python -m bench.fuzz --cases 10000`` is the long run.
 
 Contract: no response ever carries a traceback; no request writes to the warehouse; no request
-gets a 5xx. The last one does not hold yet for malformed callback values (issue 7): those tests
-are marked xfail (not strict) until the guards land; remove the mark then.
+gets a 5xx (malformed callback bodies are turned away by serving.callback_body_problem, and the
+callbacks ignore values of the wrong type).
 """
 
 from __future__ import annotations
@@ -27,11 +27,6 @@ settings.register_profile(
     "soak", max_examples=1000, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
 settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-FIVE_HUNDREDS = (
-    "issue 7: malformed callback values still get a 500 (JSON body, never a traceback); "
-    "the guards are described in the issue-7 fuzz report"
-)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +90,6 @@ def test_routes_survive_random_paths_and_query_strings(soak):
     )
 
 
-@pytest.mark.xfail(reason="issue 7: an unknown package under /_dash-component-suites/ is a 500", strict=False)
 def test_component_suites_answer_404_for_unknown_packages(soak):
     r = soak.client.get("/_dash-component-suites/no-such-package/x.js")
     assert r.status_code == 404
@@ -125,7 +119,6 @@ def test_real_looking_views_never_fail(soak):
     _run(strategy, lambda p: fuzz.post_callback(client, body(*p)), allow_5xx=False, examples=60)
 
 
-@pytest.mark.xfail(reason=FIVE_HUNDREDS, strict=False)
 def test_callbacks_never_answer_5xx_to_arbitrary_values(soak):
     client = soak.client
     for cb in soak.callbacks:
@@ -137,7 +130,6 @@ def test_callbacks_never_answer_5xx_to_arbitrary_values(soak):
         )
 
 
-@pytest.mark.xfail(reason=FIVE_HUNDREDS, strict=False)
 def test_malformed_callback_bodies_get_a_4xx(soak):
     client = soak.client
     _run(
