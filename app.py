@@ -106,6 +106,11 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
     )
     app.server.extensions["observatory"] = ctx
     serving.install(app, settings, ctx.warehouse)  # headers, /health, maintenance page, compression
+    app.server.config.update(
+        OBSERVATORY_DOWNLOAD_LIMIT=settings.download_limit,
+        OBSERVATORY_API_LIMIT=settings.api_limit,
+        OBSERVATORY_DOWNLOAD_CACHE_SECONDS=settings.download_cache_seconds,
+    )
     api.install(app)  # /api/v1, /download and /embed, with their rate limits (app.server.config)
     dashboard.register_callbacks(app, ctx)
 

@@ -8,7 +8,7 @@ import json
 import platform
 from pathlib import Path
 
-from bench import build, linkage, scale
+from bench import build, export, linkage, scale
 
 HERE = Path(__file__).parent
 
@@ -29,6 +29,9 @@ def main() -> None:
     results["scale"] = scale.run(quick=args.quick)
     print()
     print(scale.report(results["scale"]))
+    results["export"] = export.run(quick=args.quick)
+    print()
+    print(export.report(results["export"]))
     results["linkage"] = linkage.run(quick=args.quick)
     print()
     print(linkage.report(results["linkage"]))

@@ -69,6 +69,17 @@ class Settings:
         "OBSERVATORY_BASE_URL",
     )
     debug: bool = _setting(False, "Dash debug mode and dev tools (never in production).", "OBSERVATORY_DEBUG")
+    download_limit: str = _setting(
+        "30 per minute",
+        "Rate limit per client on chart and data downloads (rendering images is costly).",
+        "OBSERVATORY_DOWNLOAD_LIMIT",
+    )
+    api_limit: str = _setting("120 per minute", "Rate limit per client on /api/v1.", "OBSERVATORY_API_LIMIT")
+    download_cache_seconds: int = _setting(
+        3600,
+        "How long browsers and proxies may keep a download (Cache-Control max-age).",
+        "OBSERVATORY_DOWNLOAD_CACHE_SECONDS",
+    )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
