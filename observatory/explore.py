@@ -39,6 +39,7 @@ AREA_COLUMNS = [
     "rate",
     "ci_low",
     "ci_high",
+    "smoothed",
     "unreliable",
     "shown",
     "population",
@@ -656,6 +657,12 @@ def area_table(ctx: Context, view: View) -> pd.DataFrame:
     )
     frame["level"] = view.map_level
     out = _present(frame, ctx, view, hidden(ctx, view, view.start, view.end, view.map_country))
+    out["smoothed"] = np.nan
+    if view.map_level == "district" and ind.has_rate:
+        # Small districts' rates swing wildly: an empirical Bayes rate, labelled as such, beside
+        # the raw one. Only visible counts go in, so it cannot reveal a suppressed one.
+        counted = out["count"].where(out["status"].isin(["value", "zero"]))
+        out["smoothed"] = stats.empirical_bayes(counted, out["population"], ind.rate_per)
     polygons = _polygons(ctx, view.map_country, view.map_level)
     out["has_polygon"] = (
         out["code"].isin(polygons) if polygons is not None else out["has_boundary"].astype(bool)

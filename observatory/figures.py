@@ -222,7 +222,8 @@ def map_values(table: pd.DataFrame, edges: list[float], colours: Colours, measur
 
 
 def _with_interval(note: str, row, measure: str, lang: str) -> str:
-    """A rate's tooltip also carries its exact 95% Poisson interval."""
+    """A rate's tooltip also carries its exact 95% Poisson interval and, on district maps, the
+    empirical Bayes smoothed rate (labelled as such)."""
     if (
         measure != "rate"
         or row.get("status") != "value"
@@ -236,7 +237,13 @@ def _with_interval(note: str, row, measure: str, lang: str) -> str:
         low=format_value(row["ci_low"], measure, lang),
         high=format_value(row["ci_high"], measure, lang),
     )
-    return " · ".join(x for x in (interval, note) if x)
+    smoothed = row.get("smoothed")
+    extra = (
+        ""
+        if smoothed is None or pd.isna(smoothed)
+        else t("map.smoothed", lang, value=format_value(smoothed, "rate", lang))
+    )
+    return " · ".join(x for x in (interval, extra, note) if x)
 
 
 def _row_note(row, lang: str) -> str:

@@ -197,3 +197,22 @@ def test_series_yearly_step_marks_partial_years(ctx):
     assert area["count"].tolist() == [120, 24]
     assert area["partial"].tolist() == [True, True]
     assert not math.isnan(area["count"].iloc[0])
+
+
+def test_district_maps_carry_an_empirical_bayes_rate_labelled_as_such(ctx):
+    """Lima province (1501): Lima 1,200 complaints in 12 months for 140,000 women, Ancón a true 0."""
+    from observatory import figures
+
+    table = explore.area_table(ctx, view(ctx, "?area=1501")).set_index("code")
+    raw = table["rate"]
+    overall = 1200 / 170_000 * 100_000
+    assert raw["150101"] == pytest.approx(1200 / 140_000 * 100_000)
+    for code in ("150101", "150102"):  # pulled towards the overall rate, never past it
+        assert min(raw[code], overall) <= table.loc[code, "smoothed"] <= max(raw[code], overall)
+    assert table.loc["150102", "smoothed"] > 0  # a small area's zero is not taken at face value
+    departments = explore.area_table(ctx, view(ctx, ""))
+    assert departments["smoothed"].isna().all()  # only district maps
+    notes = figures.map_values(
+        table.reset_index(), [0, 500, 1000], figures.Colours.from_site(ctx.site), "rate", "es"
+    )
+    assert any("tasa suavizada (Bayes empírico)" in c[2] for c in notes["customdata"])
