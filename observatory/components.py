@@ -31,6 +31,7 @@ def header(site: Site, lang: str, active: str, lang_href: str) -> html.Header:
     nav = [
         ("explore", "/", t("nav.explore", lang)),
         ("indicators", "/indicadores", t("nav.indicators", lang)),
+        ("institutions", "/instituciones", t("nav.institutions", lang)),
         ("methodology", "/metodologia", t("nav.methodology", lang)),
     ]
     return html.Header(

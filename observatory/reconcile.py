@@ -27,6 +27,14 @@ def figures(
     """
     frame = wh.run("institution_figures", group=group, country=country, code=code, first=first, last=last)
     frame = frame.rename(columns={"reporter": "institution"})
+    # One institution may publish the same count twice (MIMP: a department table and a national
+    # series): per year keep the series published at this area's level, never their sum.
+    frame = (
+        frame.sort_values(["institution", "year", "published_here"], ascending=[True, True, False])
+        .drop_duplicates(["institution", "year"])
+        .drop(columns=["published_here"])
+        .reset_index(drop=True)
+    )
     hidden = []
     for row in frame.itertuples(index=False):
         if row.disclosure != "suppress":

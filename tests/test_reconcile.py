@@ -53,3 +53,11 @@ def test_department_figures_of_a_suppressed_indicator_follow_the_disclosure_rule
     assert mimp["hidden"].any()
     assert mimp.loc[mimp["hidden"], "value"].isna().all()
     assert not ((mimp["value"] > 0) & (mimp["value"] < 5)).any()
+
+
+def test_an_institution_with_two_series_is_never_summed(wh):
+    """MIMP publishes femicides by department (2009-2016) and nationally (2012-2025)."""
+    long = figures(wh, group="feminicidio", country="PE", code="PE", first=2012, last=2016, k=5)
+    mimp = long[long["institution"] == "MIMP"].set_index("year")["value"]
+    assert mimp.to_dict() == {2012: 81, 2013: 128, 2014: 96, 2015: 95, 2016: 124}  # the national series
+    assert not long.duplicated(["institution", "year"]).any()

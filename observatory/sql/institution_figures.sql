@@ -7,7 +7,8 @@ SELECT r.indicator_id,
        bool_or(r.provisional) AS provisional,
        max(o.status) AS status,
        max(o.status_date) AS status_date,
-       i.disclosure
+       i.disclosure,
+       i.finest_level = r.level AS published_here
 FROM rollup r
 JOIN indicators i ON i.id = r.indicator_id
 LEFT JOIN observations o
@@ -19,5 +20,5 @@ WHERE i."group" = $group
   AND r.territory_code = $code
   AND r.violence_type = 'total' AND r.sex = 'total' AND r.age_group = 'total' AND r.risk_level = 'total'
   AND year(r.period) BETWEEN $first AND $last
-GROUP BY r.indicator_id, reporter, year, i.disclosure
+GROUP BY r.indicator_id, reporter, year, i.disclosure, published_here
 ORDER BY year, reporter

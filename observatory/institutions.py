@@ -1,0 +1,182 @@
+"""The "figures by institution" page: one count, several institutions, side by side.
+
+For an area and a span of years: each institution's figure per year (chart and table), the gap
+between the highest and the lowest (absolute and %), the homologated figure where one was
+loaded, and how the institutions' definitions differ (from the catalogue's ``group_note``).
+The page is server-rendered from its query string (``area``, ``from``, ``to``, ``lang``), so every
+view is a link; the area picker is a plain GET form, usable without a mouse.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from observatory import explore, reconcile
+from observatory.db import WarehouseUnavailable
+from observatory.i18n import lang_or_default, number, t
+from observatory.reference import _page, _unavailable, context
+
+GROUP = "feminicidio"
+PATH = "/instituciones"
+PALETTE = ("#4b1d6b", "#c2185b", "#00838f", "#ef6c00", "#546e7a", "#2e7d32")
+
+
+def _year(text: str | None, default: int) -> int:
+    return int(text) if isinstance(text, str) and re.fullmatch(r"\d{4}", text) else default
+
+
+def chart(long: pd.DataFrame, lang: str) -> go.Figure:
+    """Lines per institution; homologated figures as diamonds; hidden values leave gaps."""
+    fig = go.Figure()
+    for i, (name, part) in enumerate(long.groupby("institution", sort=True)):
+        part = part.sort_values("year")
+        fig.add_trace(
+            go.Scatter(
+                x=part["year"],
+                y=part["value"],
+                name=name,
+                mode="lines+markers",
+                line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+                marker={
+                    "symbol": ["diamond" if s == "homologated" else "circle" for s in part["status"]],
+                    "size": 9,
+                },
+                connectgaps=False,
+            )
+        )
+    fig.update_layout(
+        margin={"l": 48, "r": 16, "t": 8, "b": 40},
+        height=380,
+        legend={"orientation": "h", "y": 1.12},
+        yaxis={"title": t("institutions.unit", lang), "rangemode": "tozero"},
+        xaxis={"dtick": 1},
+        plot_bgcolor="white",
+    )
+    return fig
+
+
+def table(long: pd.DataFrame, lang: str) -> html.Table:
+    wide = reconcile.gaps(long)
+    names = sorted(long["institution"].unique())
+    head = [
+        t("institutions.year", lang),
+        *names,
+        t("institutions.gap", lang),
+        t("institutions.gap_pct", lang),
+    ]
+    head.append(t("institutions.homologated", lang))
+
+    def cell(value, decimals=0):
+        return "—" if value is None or pd.isna(value) else number(value, lang, decimals)
+
+    rows = []
+    for r in wide.to_dict("records"):
+        hidden = {
+            row.institution
+            for row in long[(long["year"] == r["year"]) & long["hidden"]].itertuples(index=False)
+        }
+        values = [t("status.suppressed", lang) if n in hidden else cell(r.get(n)) for n in names]
+        rows.append(
+            html.Tr(
+                [
+                    html.Th(str(int(r["year"])), scope="row"),
+                    *[html.Td(v, className="num") for v in values],
+                    html.Td(cell(r["gap"]), className="num"),
+                    html.Td(cell(r["gap_pct"], 1), className="num"),
+                    html.Td(cell(r["homologated"]), className="num"),
+                ]
+            )
+        )
+    return html.Table(
+        [
+            html.Caption(t("institutions.caption", lang)),
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
+            html.Tbody(rows),
+        ],
+        className="data-table",
+        id="institutions-table",
+    )
+
+
+def layout(lang: str = "es", area: str | None = None, **query):
+    lang = lang_or_default(lang)
+    ctx = context()
+    try:
+        terr = explore.territories(ctx)
+        cat = explore.catalogue(ctx)
+    except WarehouseUnavailable:
+        return _unavailable(ctx, lang, "institutions", PATH)
+    code = area if isinstance(area, str) and area in terr else ctx.country
+    members = [i for i in cat if i.get("group") == GROUP]
+    years = [p.year for i in members for p in (i.first_period, i.last_period) if p is not None]
+    first, last = (min(years), max(years)) if years else (2009, 2025)
+    start = _year(query.get("from"), first)
+    end = _year(query.get("to"), last)
+    start, end = sorted((max(start, first), min(end, last)))
+    long = reconcile.figures(
+        ctx.warehouse,
+        group=GROUP,
+        country=ctx.country,
+        code=code,
+        first=start,
+        last=end,
+        k=ctx.settings.disclosure_k,
+    )
+    choices = [ctx.country, *terr.children(ctx.country)]
+    picker = html.Form(
+        method="get",
+        action=PATH,
+        className="filters institutions__form",
+        children=[
+            dcc.Input(id="inst-lang", type="hidden", name="lang", value=lang),
+            html.Label([t("institutions.area", lang), " "], htmlFor="inst-area"),
+            html.Select(
+                id="inst-area",
+                name="area",
+                children=[
+                    html.Option(terr.name(c), value=c, selected=(c == code)) for c, _ in terr.options(choices)
+                ],
+            ),
+            html.Label([t("institutions.from", lang), " "], htmlFor="inst-from"),
+            dcc.Input(id="inst-from", name="from", type="number", value=start, min=first, max=last),
+            html.Label([t("institutions.to", lang), " "], htmlFor="inst-to"),
+            dcc.Input(id="inst-to", name="to", type="number", value=end, min=first, max=last),
+            html.Button(t("institutions.show", lang), type="submit"),
+        ],
+    )
+    notes = html.Dl(
+        [
+            part
+            for i in members
+            for part in (
+                html.Dt(f"{i.get('institution')} — {i.text('title', lang)}"),
+                html.Dd(i.text("group_note", lang)),
+            )
+        ],
+        className="institutions__notes",
+    )
+    if long.empty:
+        content = [html.P(t("institutions.none", lang), id="institutions-none")]
+    else:
+        content = [
+            dcc.Graph(id="institutions-chart", figure=chart(long, lang), config={"displaylogo": False}),
+            html.Div(table(long, lang), className="table-scroll"),
+        ]
+    body = html.Div(
+        [
+            html.H1(t("institutions.title", lang)),
+            html.P(t("institutions.intro", lang)),
+            picker,
+            html.H2(f"{terr.name(code)}, {start}–{end}", id="institutions-heading"),
+            *content,
+            html.H2(t("institutions.definitions", lang)),
+            notes,
+            html.P(t("institutions.gap_note", lang)),
+        ],
+        className="reference institutions",
+    )
+    return _page(ctx, lang, "institutions", PATH, body, area=code)

@@ -1,0 +1,83 @@
+"""The figures-by-institution view in a real browser: institutions side by side, the gap and the
+homologated figure, on a copy of the real warehouse plus a made-up file of institutional figures."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+
+from observatory.config import Settings
+from tests.browser.conftest import DESKTOP, _free_port
+from tests.conftest import FIXTURES, needs_mirror
+
+pytestmark = needs_mirror
+
+
+@pytest.fixture(scope="module")
+def server(real_warehouse, tmp_path_factory):
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from observatory.ingest.warehouse import ingest
+
+    folder = tmp_path_factory.mktemp("institutions")
+    warehouse = folder / "observatory.duckdb"
+    shutil.copyfile(real_warehouse, warehouse)
+    settings = Settings.from_env(environ={}, warehouse=str(warehouse))
+    ingest(
+        settings,
+        "generic",
+        FIXTURES / "files" / "femicides_by_institution.csv",
+        country="PE",
+        log=lambda _: None,
+    )
+    app = create_app(settings)
+    port = _free_port()
+    httpd = make_server("127.0.0.1", port, app.server, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    httpd.shutdown()
+    thread.join(timeout=5)
+
+
+def rows_of(page) -> dict[str, list[str]]:
+    out = {}
+    rows = page.locator("#institutions-table tbody tr")
+    for i in range(rows.count()):
+        out[rows.nth(i).locator("th").inner_text().strip()] = [
+            c.strip() for c in rows.nth(i).locator("td").all_inner_texts()
+        ]
+    return out
+
+
+def test_the_view_shows_each_institution_the_gap_and_the_homologated_figure(server, context, screenshots):
+    page = context.new_page()
+    page.set_viewport_size(DESKTOP)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server}/instituciones?from=2019&to=2023")
+    page.locator("#institutions-table").wait_for()
+    headers = page.locator("#institutions-table thead th").all_inner_texts()
+    assert {"PNP", "Ministerio Público", "MIMP", "Cifra homologada"} <= set(headers)
+    table = rows_of(page)
+    row = dict(zip(headers[1:], table["2022"], strict=True))
+    assert (row["PNP"], row["Ministerio Público"], row["MIMP"]) == ("140", "147", "130")
+    assert row["Diferencia"] == "17" and row["Cifra homologada"] == "145"
+    page.locator("#institutions-chart .main-svg").first.wait_for()  # plotly draws the chart
+    legend = page.locator("#institutions-chart .legendtext").all_text_contents()
+    assert {"PNP", "Ministerio Público"} <= set(legend)
+    assert (
+        "Registro de Feminicidio del Ministerio Público" in page.locator(".institutions__notes").inner_text()
+    )
+    page.screenshot(path=str(screenshots / "institutions-1366x768.png"), full_page=True)
+
+    # The area picker is a plain form: choose Lima, submit with the keyboard.
+    page.select_option("#inst-area", "15")
+    page.get_by_role("button", name="Mostrar").press("Enter")
+    page.wait_for_url("**area=15**")
+    page.locator("#institutions-heading").get_by_text("Lima").wait_for()
+    assert errors == []
+    page.close()
