@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -64,11 +65,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def serving(flask_app):
+    """Serve a Flask app from a thread on a free port of 127.0.0.1; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    port = _free_port()
+    server = make_server("127.0.0.1", port, flask_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app on a copy of the tiny warehouse, served from a thread: yields its base URL."""
-    from werkzeug.serving import make_server
-
     from app import create_app
 
     folder = tmp_path_factory.mktemp("browser")
@@ -76,13 +91,8 @@ def live_server(tmp_path_factory):
     geo = write_layers(folder / "geo")
     settings = Settings.from_env(environ={}, warehouse=str(warehouse))
     app = create_app(settings, boundaries=boundaries_for(geo))
-    port = _free_port()
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app.server) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,12 @@ departments with no row at all (no data). Department outlines: the shipped Natur
 from __future__ import annotations
 
 import shutil
-import threading
 
 import pandas as pd
 import pytest
 
 from observatory.config import Settings
-from tests.browser.conftest import DESKTOP, _free_port
+from tests.browser.conftest import DESKTOP, serving
 from tests.conftest import needs_mirror
 
 pytestmark = needs_mirror
@@ -27,8 +26,6 @@ ZERO = {"01", "17", "18", "24"}
 
 @pytest.fixture(scope="module")
 def honest_server(real_warehouse, tmp_path_factory):
-    from werkzeug.serving import make_server
-
     from app import create_app
     from observatory.ingest.warehouse import ingest
 
@@ -48,13 +45,8 @@ def honest_server(real_warehouse, tmp_path_factory):
     settings = Settings.from_env(environ={}, warehouse=str(warehouse))
     ingest(settings, "generic", path, country="PE", log=lambda _: None)
     app = create_app(settings)
-    port = _free_port()
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app.server) as url:
+        yield url
 
 
 def test_suppressed_no_data_and_zero_look_different(honest_server, context, screenshots):

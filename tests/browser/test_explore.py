@@ -163,8 +163,9 @@ def test_switching_to_english_translates_the_interface(page):
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text().startswith("Police complaints")
     assert page.locator("#f-department-label").inner_text() == "Department"
-    assert [a.inner_text() for a in page.locator(".site-header nav a").all()][1:3] == [
+    assert [a.inner_text() for a in page.locator(".site-header nav a").all()][1:4] == [
         "Indicators",
+        "Institutions",
         "Methodology",
     ]
     assert page.locator("#map-unit").inner_text() == "complaints per 100,000 women"

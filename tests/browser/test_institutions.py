@@ -4,12 +4,11 @@ homologated figure, on a copy of the real warehouse plus a made-up file of insti
 from __future__ import annotations
 
 import shutil
-import threading
 
 import pytest
 
 from observatory.config import Settings
-from tests.browser.conftest import DESKTOP, _free_port
+from tests.browser.conftest import DESKTOP, serving
 from tests.conftest import FIXTURES, needs_mirror
 
 pytestmark = needs_mirror
@@ -17,8 +16,6 @@ pytestmark = needs_mirror
 
 @pytest.fixture(scope="module")
 def server(real_warehouse, tmp_path_factory):
-    from werkzeug.serving import make_server
-
     from app import create_app
     from observatory.ingest.warehouse import ingest
 
@@ -34,13 +31,8 @@ def server(real_warehouse, tmp_path_factory):
         log=lambda _: None,
     )
     app = create_app(settings)
-    port = _free_port()
-    httpd = make_server("127.0.0.1", port, app.server, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
+    with serving(app.server) as url:
+        yield url
 
 
 def rows_of(page) -> dict[str, list[str]]:
