@@ -43,8 +43,10 @@ def soak(tiny_warehouse, tmp_path_factory):
 SUITES = "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"
 
 
-def _run(strategy, send, *, allow_5xx: bool, examples: int | None = None, shrink: bool = True) -> None:
+def _run(strategy, send, *, allow_5xx: bool, examples: int | None = None, shrink: bool = True) -> int:
+    """Send hypothesis cases; each must pass ``fuzz.problem``. Returns how many were sent."""
     options = {"max_examples": examples} if examples else {}
+    sent = []
     if not shrink:  # known failures: report the first one quickly
         options["phases"] = [Phase.explicit, Phase.generate]
 
@@ -52,10 +54,12 @@ def _run(strategy, send, *, allow_5xx: bool, examples: int | None = None, shrink
     @given(payload=strategy)
     def case(payload):
         response = send(payload)
+        sent.append(response.status_code)
         reason = fuzz.problem(response.status_code, response.get_data(), allow_5xx=allow_5xx)
         assert reason is None, f"{reason} for {payload!r:.2000}"
 
     case()
+    return len(sent)
 
 
 def test_targets_are_discovered_from_the_app(soak):
@@ -71,8 +75,8 @@ def test_no_response_ever_carries_a_traceback(soak):
     """Whatever arrives (junk values, broken bodies, random URLs), nothing leaks and nothing is written."""
     client = soak.client
     targets = [st.sampled_from(soak.callbacks).flatmap(lambda cb: fuzz.callback_bodies(cb, soak.known))]
-    _run(targets[0], lambda p: fuzz.post_callback(client, p), allow_5xx=True, examples=60)
-    _run(
+    assert _run(targets[0], lambda p: fuzz.post_callback(client, p), allow_5xx=True, examples=60)
+    assert _run(
         fuzz.envelopes(soak.callbacks, soak.clientside),
         lambda p: fuzz.post_callback(client, p),
         allow_5xx=True,
@@ -82,7 +86,7 @@ def test_no_response_ever_carries_a_traceback(soak):
 
 def test_routes_survive_random_paths_and_query_strings(soak):
     client = soak.client
-    _run(
+    assert _run(
         fuzz.route_requests([r for r in soak.routes if r.rule != SUITES], soak.known),
         lambda p: fuzz.open_route(client, *p),
         allow_5xx=False,
@@ -116,13 +120,13 @@ def test_real_looking_views_never_fail(soak):
         return b
 
     strategy = st.tuples(st.sampled_from(url_callbacks), fuzz.searches(soak.known))
-    _run(strategy, lambda p: fuzz.post_callback(client, body(*p)), allow_5xx=False, examples=60)
+    assert _run(strategy, lambda p: fuzz.post_callback(client, body(*p)), allow_5xx=False, examples=60)
 
 
 def test_callbacks_never_answer_5xx_to_arbitrary_values(soak):
     client = soak.client
     for cb in soak.callbacks:
-        _run(
+        assert _run(
             fuzz.callback_bodies(cb, soak.known),
             lambda p: fuzz.post_callback(client, p),
             allow_5xx=False,
@@ -132,7 +136,7 @@ def test_callbacks_never_answer_5xx_to_arbitrary_values(soak):
 
 def test_malformed_callback_bodies_get_a_4xx(soak):
     client = soak.client
-    _run(
+    assert _run(
         fuzz.envelopes(soak.callbacks, soak.clientside),
         lambda p: fuzz.post_callback(client, p),
         allow_5xx=False,

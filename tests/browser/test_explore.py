@@ -111,6 +111,7 @@ def test_changing_the_period_changes_the_key_figure(page):
     choose(page, "f-from", "ene. 2024")
     wait_url(page, "?area=01&from=2024-01")
     wait_text(page, "#kf-total", "168")  # the fixture's 2024-01..2025-02 total for Amazonas
+    assert page.locator("#kf-total").inner_text().strip() == "168"
     no_errors(page)
 
 
@@ -148,8 +149,10 @@ def test_the_back_button_steps_back_through_views(page):
     wait_url(page, "?area=15")
     wait_map(page, ["1501", "1502"])
     wait_text(page, "#f-department", "Lima")
+    assert page.evaluate("window.location.search") == "?area=15"
     page.go_back()
     wait_url(page, "")
+    assert page.evaluate("window.location.search") == ""
     wait_map(page, ["01", "15"])
     no_errors(page)
 
