@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,11 @@ def real_warehouse(tmp_path_factory) -> Path:
     s = Settings.from_env(environ={}, warehouse=str(folder / "observatory.duckdb"), mirror=str(MIRROR))
     build(s, log=lambda _: None)
     return s.warehouse_path
+
+
+@pytest.fixture
+def live(settings, real_warehouse) -> Settings:
+    """``settings`` whose live warehouse is a private copy of the real one, safe to write to."""
+    settings.warehouse_path.parent.mkdir(parents=True)
+    shutil.copyfile(real_warehouse, settings.warehouse_path)
+    return settings

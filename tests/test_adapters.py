@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pytest
 
@@ -13,13 +11,6 @@ from observatory.ingest.warehouse import ingest
 from tests.conftest import FIXTURES, needs_mirror
 
 FILES = FIXTURES / "files"
-
-
-@pytest.fixture
-def live(settings, real_warehouse):
-    settings.warehouse_path.parent.mkdir(parents=True)
-    shutil.copyfile(real_warehouse, settings.warehouse_path)
-    return settings
 
 
 def query(settings, sql: str, **params):

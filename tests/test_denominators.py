@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pytest
 
@@ -44,9 +42,8 @@ def test_departments_use_inei_projections_and_districts_the_census_carried_forwa
     assert method.startswith("censo 2017") and estimated
 
 
-def test_an_official_population_table_outranks_the_estimates(settings, real_warehouse):
-    settings.warehouse_path.parent.mkdir(parents=True)
-    shutil.copyfile(real_warehouse, settings.warehouse_path)
+def test_an_official_population_table_outranks_the_estimates(live):
+    settings = live
     ingest(
         settings,
         "population",
@@ -61,9 +58,8 @@ def test_an_official_population_table_outranks_the_estimates(settings, real_ware
     assert denominators(settings.warehouse_path, ["01"], sex="total")["01"][0] == 430_000
 
 
-def test_a_population_table_with_unknown_codes_is_refused(settings, real_warehouse, tmp_path):
-    settings.warehouse_path.parent.mkdir(parents=True)
-    shutil.copyfile(real_warehouse, settings.warehouse_path)
+def test_a_population_table_with_unknown_codes_is_refused(live, tmp_path):
+    settings = live
     bad = tmp_path / "pop.csv"
     bad.write_text("ubigeo,año,sexo,población\n15,2024,mujeres,10\n7777,2024,mujeres,5\n", encoding="utf-8")
     with pytest.raises(IngestError) as info:

@@ -4,7 +4,6 @@ the live warehouse stays byte-for-byte as it was, and the ledger records the fai
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -19,11 +18,9 @@ pytestmark = needs_mirror
 
 
 @pytest.fixture
-def live(settings, real_warehouse):
-    """A private copy of the real warehouse as the live one, and its hash before the test."""
-    settings.warehouse_path.parent.mkdir(parents=True)
-    shutil.copyfile(real_warehouse, settings.warehouse_path)
-    return settings, sha256_of(settings.warehouse_path)
+def live(live):
+    """The shared live copy (tests/conftest.py) and its hash before the test."""
+    return live, sha256_of(live.warehouse_path)
 
 
 CASES = [

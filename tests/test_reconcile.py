@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 
 import pytest
 
@@ -16,9 +15,8 @@ pytestmark = needs_mirror
 
 
 @pytest.fixture
-def wh(settings, real_warehouse):
-    settings.warehouse_path.parent.mkdir(parents=True)
-    shutil.copyfile(real_warehouse, settings.warehouse_path)
+def wh(live):
+    settings = live
     ingest(
         settings,
         "generic",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 
 import duckdb
 import pytest
@@ -25,9 +24,8 @@ def haversine(lat1, lon1, lat2, lon2):
 
 
 @pytest.fixture
-def loaded(settings, real_warehouse):
-    settings.warehouse_path.parent.mkdir(parents=True)
-    shutil.copyfile(real_warehouse, settings.warehouse_path)
+def loaded(live):
+    settings = live
     ingest(settings, "pe_servicios", FILES / "services_ok.csv", release="2025", log=lambda _: None)
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     yield con
@@ -75,9 +73,8 @@ def test_distance_from_each_district_to_the_nearest_public_point(loaded):
     assert without == districts - 3
 
 
-def test_a_bad_directory_is_refused_with_rows_and_columns(settings, real_warehouse):
-    settings.warehouse_path.parent.mkdir(parents=True)
-    shutil.copyfile(real_warehouse, settings.warehouse_path)
+def test_a_bad_directory_is_refused_with_rows_and_columns(live):
+    settings = live
     with pytest.raises(IngestError) as info:
         ingest(settings, "pe_servicios", FILES / "services_bad.csv", release="2025", log=lambda _: None)
     assert "coordinates outside PE" in str(info.value) and "row 3" in str(info.value)

@@ -593,7 +593,7 @@ def ingest(
         attempt = {"source": source, "release": release, "file_name": path.name}
         with Writer(settings, declared=declared, attempt=attempt) as con:
             result = _ingest_into(
-                con, settings, declared, source, path, release, encoding=encoding, **options
+                con, settings, declared, source, path, release, encoding=encoding, sha=sha, **options
             )
     except (IngestError, CheckError, OSError, ValueError) as exc:
         _log_failure(settings, source, release, path, started, exc)
@@ -603,20 +603,21 @@ def ingest(
 
 
 def _ingest_into(
-    con, settings, declared, source, path, release, *, encoding="utf-8", **options
+    con, settings, declared, source, path, release, *, encoding="utf-8", sha: str | None = None, **options
 ) -> LoadResult:
     started = _now()
+    sha = sha or sha256_of(path)  # hashed once per import, whoever asks
     ctx = context(con, settings, encoding)
     if source == "population":
         country = options.get("country") or settings.country
-        return _ingest_population(con, ctx, path, release, started, country=country)
+        return _ingest_population(con, ctx, path, release, started, sha, country=country)
     if source != "generic" and declared.adapter(source) == "services":
         country = options.get("country") or settings.country
         points, batch = services_directory(path, ctx, country=country, release=release)
         con.execute("DELETE FROM service_points WHERE country = $c", {"c": country})
         _insert(con, "service_points", points)
         return apply_batch(
-            con, source=source, release=release, path=path, sha=sha256_of(path), batch=batch, started=started
+            con, source=source, release=release, path=path, sha=sha, batch=batch, started=started
         )
     if source == "generic":
         batch = ADAPTERS["generic"](path, ctx, **options)
@@ -630,24 +631,23 @@ def _ingest_into(
             source=sources.pop(),
             release=release,
             path=path,
-            sha=sha256_of(path),
+            sha=sha,
             batch=batch,
             started=started,
             replace_indicators=batch.indicators,
         )
     batch = ADAPTERS[declared.adapter(source)](path, ctx)
-    return apply_batch(
-        con, source=source, release=release, path=path, sha=sha256_of(path), batch=batch, started=started
-    )
+    return apply_batch(con, source=source, release=release, path=path, sha=sha, batch=batch, started=started)
 
 
-def _ingest_population(con, ctx: Context, path: Path, release, started, *, country: str) -> LoadResult:
+def _ingest_population(
+    con, ctx: Context, path: Path, release, started, sha: str, *, country: str
+) -> LoadResult:
     """An official population table, kept under its own source label; it outranks the estimates."""
     label = f"oficial_{release or path.stem}"
     frame = population_table(path, ctx, country=country).assign(source=label, note=f"cargada de {path.name}")
     con.execute("DELETE FROM population WHERE source = $s", {"s": label})
     _insert(con, "population", frame)
-    sha = sha256_of(path)
     load_id = f"population:{label}:{sha[:12]}"
     record = {
         "load_id": load_id,
