@@ -144,12 +144,14 @@ def test_malformed_callback_bodies_get_a_4xx(soak):
     )
 
 
-def test_production_configuration_has_no_dev_tools():
+def test_production_configuration_has_no_dev_tools(tiny_warehouse):
     """What gunicorn serves: Settings from an empty environment -> debug and every dev tool off."""
     from app import create_app
     from observatory.config import Settings
 
-    settings_ = Settings.from_env(environ={})
+    assert Settings.from_env(environ={}).debug is False
+    # Only the warehouse is pointed at a built one (a fresh clone has none until `make build`).
+    settings_ = Settings.from_env(environ={}, warehouse=str(tiny_warehouse))
     assert settings_.debug is False
     app = create_app(settings_)
     server = app.server
