@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
 
-.PHONY: setup fetch build warehouse run dev test lint bench bench-quick fuzz load rebuild-under-load reliability-quick clean
+.PHONY: setup fetch build warehouse run dev test lint bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick clean
 
 setup: $(VENV)/.installed
 
@@ -44,6 +44,11 @@ bench: setup warehouse
 
 bench-quick: setup warehouse
 	$(PY) -m bench --quick
+
+# Issue 6 alone: interactions at the real, 1M and 10M scales (synthetic warehouses under bench/data/,
+# built on first use: ~4 min and ~7 GB for 10M), into bench/results.json's "interactions" key.
+bench-interactions: setup warehouse
+	$(PY) -m bench.interactions --into bench/results.json
 
 # Reliability (issue 7): hostile input, load, rebuild under load. Local servers on 127.0.0.1 only.
 fuzz: setup

@@ -17,12 +17,12 @@ from pathlib import Path
 import dash
 import flask
 
-from observatory import api, dashboard, serving
+from observatory import api, countries, dashboard, i18n, serving
 from observatory.config import ROOT, Settings
 from observatory.db import Warehouse
 from observatory.explore import Context
 from observatory.i18n import lang_or_default
-from observatory.site import load_site
+from observatory.site import check_scope, load_site
 
 log = logging.getLogger("observatory.app")
 GEO_NAME = re.compile(r"^([a-z]{2})-(country|department|province|municipality|district)\.geojson$")
@@ -83,9 +83,12 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
     ``boundaries`` replaces the boundary layers read from ``settings.geo_dir`` (tests).
     """
     settings = settings or Settings.from_env()
-    site = load_site(settings.site_path)
+    pack = countries.pack(settings.data_dir, settings.country)
+    site = countries.fit_site(load_site(settings.site_path), pack)
+    i18n.use_numbers(pack.numbers)
     boundaries = boundaries if boundaries is not None else _boundaries(settings)
     ctx = Context(Warehouse(settings.warehouse_path), settings, site, boundaries)
+    check_scope(site, ctx.warehouse)  # a regional site's region must be in the warehouse
     app = ObservatoryDash(
         __name__,
         use_pages=True,

@@ -8,7 +8,7 @@ import json
 import platform
 from pathlib import Path
 
-from bench import build, export, linkage, scale
+from bench import build, export, interactions, linkage, scale
 
 HERE = Path(__file__).parent
 
@@ -29,6 +29,9 @@ def main() -> None:
     results["scale"] = scale.run(quick=args.quick)
     print()
     print(scale.report(results["scale"]))
+    results["interactions"] = interactions.run(quick=args.quick)
+    print()
+    print(interactions.report(results["interactions"]))
     results["export"] = export.run(quick=args.quick)
     print()
     print(export.report(results["export"]))

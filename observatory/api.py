@@ -243,6 +243,7 @@ def _view_payload(ctx: Context, view: View, table: str, frame) -> dict:
             "step": s.step,
             "breakdowns": dict(s.breakdowns),
             "compare": list(s.compare),
+            "group": s.group,
             "lang": view.lang,
         },
         "map_level": view.map_level,
@@ -284,6 +285,46 @@ def series():
     return _observations("series")
 
 
+@api.get("/services")
+def services_route():
+    """Service points by sub-area of an area (counts, per 100,000 women, cases per point) and the
+    districts without any point: the services page's figures. Shelters are counted, never located."""
+    from observatory import services
+
+    lang = request_lang()
+    ctx = context()
+    try:
+        params = check_params(("area", "type", "lang", "format"), lang)
+        fmt = _format(params, lang)
+        terr = explore.territories(ctx)
+        area = params.get("area") or services.default_area(ctx)
+        if area not in terr or terr.country_of(area) != ctx.country:
+            raise BadRequest(t("api.error.unknown_area", lang, value=area))
+        known = services.directory(ctx).all_types
+        types = None
+        if "type" in params:
+            types = tuple(x.upper() for x in params["type"].split(",") if x)
+            unknown = [x for x in types if x not in known]
+            if unknown or not types:
+                raise BadRequest(
+                    t(
+                        "api.error.bad_choice",
+                        lang,
+                        name="type",
+                        value=",".join(unknown),
+                        allowed=", ".join(known),
+                    )
+                )
+    except BadRequest as exc:
+        return bad_request(exc, True)
+    payload, frame = services.api_payload(
+        ctx, services.resolve(ctx, services.ServicesState(area, types, lang))
+    )
+    if fmt == "csv":
+        return _csv_response(frame, f"services_{area}")
+    return _json_response({"lang": lang, **payload, "columns": list(frame.columns), "data": _records(frame)})
+
+
 @api.get("/openapi.json")
 def openapi():
     return _json_response(openapi_document(base_url(context())))
@@ -321,6 +362,11 @@ def openapi_document(server: str = "") -> dict:
         q("measure", "count, or rate per 100,000 where there is a population", ("count", "rate")),
         q("step", "Step of the time series (monthly indicators)", ("month", "year")),
         q("compare", f"Up to {urlstate.MAX_COMPARE} territorial codes, comma separated (series only)"),
+        q(
+            "group",
+            "A territory group id (data/groups/): keeps the sub-areas in the group (observations only)",
+            example="lima_callao",
+        ),
         *[
             q(b, f"Breakdown value for {b} (see the indicator's breakdowns); total when left out")
             for b in BREAKDOWNS
@@ -410,6 +456,21 @@ def openapi_document(server: str = "") -> dict:
                 "The lines of a view's time series: the area, its parents and compared areas.",
                 [*view_params, *common],
                 "Table",
+            ),
+            "/services": op(
+                "Service points",
+                "Service points (of the chosen types) per sub-area of an area, per 100,000 women and cases per "
+                "point, and the districts without any point. Shelters are counted, never located.",
+                [
+                    q(
+                        "area",
+                        "Official territorial code (default: the site's region or country)",
+                        example="15",
+                    ),
+                    q("type", "Comma-separated service types (default: every type)", example="CEM,SAR"),
+                    *common,
+                ],
+                "List",
             ),
             "/openapi.json": {
                 "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI document"}}}

@@ -33,6 +33,7 @@ def header(site: Site, lang: str, active: str, lang_href: str) -> html.Header:
         ("indicators", "/indicadores", t("nav.indicators", lang)),
         ("institutions", "/instituciones", t("nav.institutions", lang)),
         ("methodology", "/metodologia", t("nav.methodology", lang)),
+        ("services", "/servicios", t("services.nav", lang)),
     ]
     return html.Header(
         className="site-header",

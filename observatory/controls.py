@@ -25,6 +25,7 @@ CONTROL_IDS = (
     *((lv, f"f-{lv}") for lv in TERRITORY_LEVELS),
     *((f"b_{b}", f"f-b-{b}") for b in BREAKDOWNS),
     ("compare", "f-compare"),
+    ("group", "f-group"),
 )
 
 
@@ -148,6 +149,12 @@ def values(ctx: Context, view: View) -> dict:
     out.update(_territory(ctx, view, lang))
     out.update({f"b_{k}": v for k, v in _breakdowns(ctx, view, lang).items()})
     out["compare"] = {"options": compare_options(ctx, view, lang), "value": list(view.state.compare)}
+    found = explore.groups(ctx)
+    out["group"] = {
+        "options": [option(g.name(lang), g.id) for g in found.values()],
+        "value": view.state.group or None,
+        "hidden": not found,
+    }
     return out
 
 
@@ -194,6 +201,8 @@ def apply(ctx: Context, view: View, control: str, value) -> ViewState:
     if control == "compare":
         codes = [c for c in (value or []) if isinstance(c, str)]
         return s.with_(compare=tuple(codes[:MAX_COMPARE]))
+    if control == "group":
+        return s.with_(group=value or "")
     if control == "map":
         return s.with_(area=value) if isinstance(value, str) and value else s
     raise KeyError(f"unknown control {control!r}")

@@ -6,6 +6,7 @@ pack file. See data/countries/README.md for the format.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -36,6 +37,7 @@ class Pack:
     territories: list[dict] = field(default_factory=list)
     population: list[dict] = field(default_factory=list)
     reform: dict = field(default_factory=dict)
+    tagline: dict[str, str] = field(default_factory=dict)
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_es
@@ -75,6 +77,13 @@ def load_pack(path: Path) -> Pack:
     unknown = [lv for lv in raw["levels"] if lv not in LEVELS or lv == "country"]
     if unknown:
         raise PackError(f"{path.name}: unknown level(s) {unknown}; use some of {LEVELS[1:]}")
+    help_ = raw.get("help", {})
+    absent = [k for k in ("name", "es", "en") if not help_.get(k)]
+    if absent:
+        raise PackError(f"{path.name}: [help] lacks {', '.join(absent)}")
+    numbers = raw.get("numbers", {})
+    if set(numbers) - {"thousands", "decimal"} or numbers.get("thousands") == numbers.get("decimal"):
+        raise PackError(f"{path.name}: [numbers] takes thousands and decimal, two different marks")
     if raw["loader"] not in ("peru", "declarative"):
         raise PackError(f"{path.name}: loader must be 'peru' or 'declarative'")
     for lang in ("es", "en"):
@@ -98,6 +107,7 @@ def load_pack(path: Path) -> Pack:
         territories=raw.get("territories", []),
         population=raw.get("population", []),
         reform=raw.get("reform", {}),
+        tagline={lang: raw[f"tagline_{lang}"] for lang in ("es", "en") if raw.get(f"tagline_{lang}")},
     )
 
 
@@ -119,3 +129,27 @@ def pack(data_dir: str, code: str) -> Pack:
             f"no country pack for {code!r} in {Path(data_dir) / 'countries'}; have {sorted(found)}"
         )
     return found[code]
+
+
+def fit_site(site, pack: Pack):
+    """The site identity for the configured country.
+
+    A site file is written for one country (its ``country``). When the installation serves
+    another (``OBSERVATORY_COUNTRY``), what is country-specific in it (tagline, help line,
+    default indicator, area and regional scope) comes from that country's pack; name, logo and
+    colours stay.
+    """
+    if site.country == pack.code:
+        return site
+    help_ = pack.help
+    return dataclasses.replace(
+        site,
+        country=pack.code,
+        scope=None,  # a regional site's scope belongs to its own country
+        default_area=pack.code,
+        default_indicator=pack.default_indicator,
+        tagline=pack.tagline or {"es": pack.name_es, "en": pack.name_en},
+        help_name={"es": help_["name"], "en": help_["name"]},
+        help_phone=str(help_.get("phone", "")),
+        help_text={"es": help_["es"], "en": help_["en"]},
+    )

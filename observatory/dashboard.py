@@ -10,7 +10,10 @@ when only the query string changed, so focus, scroll position and the map's geom
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import threading
+from functools import lru_cache
 from urllib.parse import urlencode
 
 import dash
@@ -20,7 +23,7 @@ from dash import ALL, Input, Output, Patch, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from observatory import components as ui
-from observatory import controls, explore, exports, figures, urlstate
+from observatory import controls, explore, exports, figures, queries, urlstate
 from observatory.db import WarehouseUnavailable
 from observatory.explore import Context, View
 from observatory.i18n import lang_or_default, number, percent, period_range_label, t
@@ -112,7 +115,7 @@ def build(ctx: Context, view: View):
     lang, ind = view.lang, view.indicator
     c = controls.values(ctx, view)
     terr = explore.territories(ctx)
-    level_label = {lv: t(f"level.{lv}", lang) for lv in controls.TERRITORY_LEVELS}
+    level_label = {lv: ctx.level_label(lv, lang) for lv in controls.TERRITORY_LEVELS}
 
     filters = html.Section(
         [
@@ -195,7 +198,7 @@ def build(ctx: Context, view: View):
             html.Div(
                 [
                     _field(
-                        t("level.country", lang),
+                        ctx.level_label("country", lang),
                         _dropdown(
                             "f-country",
                             lang,
@@ -237,7 +240,20 @@ def build(ctx: Context, view: View):
                         "f-compare",
                         hint=t("filters.compare_hint", lang, n=urlstate.MAX_COMPARE),
                         wide=True,
-                    )
+                    ),
+                    _field(
+                        t("filters.group", lang),
+                        _dropdown(
+                            "f-group",
+                            lang,
+                            options=c["group"]["options"],
+                            value=c["group"]["value"],
+                            placeholder=t("filters.group_placeholder", lang),
+                        ),
+                        "f-group",
+                        hint=t("filters.group_hint", lang),
+                        hidden=c["group"]["hidden"],
+                    ),
                 ],
                 className="filters__row",
             ),
@@ -522,6 +538,67 @@ def geo_url(country: str, level: str) -> str:
 # Plain functions of (context, inputs) -> outputs, so tests call them directly; the Dash
 # callbacks registered below only pass the inputs in and the outputs out.
 
+
+VIEW_CACHE_SIZE = 128  # per callback body and worker
+
+
+def _frozen(value):
+    """A hashable stand-in for callback inputs (JSON: dicts, lists, scalars)."""
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _per_view(fn):
+    """Keep a callback body's result per warehouse version, day and inputs (issue 6).
+
+    Readers of one link, the back button and a second worker thread all ask for the same views:
+    they are served from memory (bench/interactions.py measures both paths). Results are
+    shared, so callers must not change them. ``cache_clear()`` forgets them all.
+    """
+    cached = lru_cache(maxsize=VIEW_CACHE_SIZE)(
+        lambda ctx, version, day, frozen, args, kwargs: fn(ctx, *args.value, **kwargs.value)
+    )
+    computing: dict = {}  # key -> lock: a view asked by several threads at once is computed once
+    guard = threading.Lock()
+
+    def wrapped(ctx, *args, **kwargs):
+        try:
+            frozen = _frozen([args, kwargs])
+            hash(frozen)
+        except TypeError:  # anything unexpected is computed, never cached
+            return fn(ctx, *args, **kwargs)
+        key = (ctx, queries.stamp(ctx.warehouse), dt.date.today(), frozen)
+        with guard:
+            lock = computing.setdefault(key, threading.Lock())
+        try:
+            with lock:
+                return cached(*key, _Opaque(args), _Opaque(kwargs))
+        finally:
+            with guard:
+                computing.pop(key, None)
+
+    wrapped.__name__, wrapped.__doc__, wrapped.cache_clear = fn.__name__, fn.__doc__, cached.cache_clear
+    return wrapped
+
+
+class _Opaque:
+    """Carries the original arguments through lru_cache without taking part in its key."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Opaque)
+
+
 SYNC_INPUTS = {
     "search": Input(LOCATION, "search"),
     "click": Input("map", "clickData"),
@@ -543,6 +620,7 @@ def view_of(ctx: Context, search: str | None) -> View:
     return explore.resolve(ctx, urlstate.parse(search if isinstance(search, str) else ""))
 
 
+@_per_view
 def on_sync(ctx: Context, trigger, search: str | None, click=None, **values) -> dict:
     """A control or a map click -> a new query string; a new query string -> the controls.
 
@@ -576,13 +654,16 @@ def on_sync(ctx: Context, trigger, search: str | None, click=None, **values) -> 
     return out
 
 
+@_per_view
 def on_header(ctx: Context, search: str | None, host_url: str = "") -> tuple:
     """Title, subtitle, breadcrumb, notices, key figures, language link, share link, card units."""
     view = view_of(ctx, search)
     lang, ind = view.lang, view.indicator
     terr = explore.territories(ctx)
     period = period_range_label(view.start, view.end, ind.granularity, lang) if view.has_data else ""
-    subtitle = " · ".join(p for p in (terr.name(view.state.area), period) if p)
+    group = explore.groups(ctx).get(view.state.group)
+    parts = (terr.name(view.state.area), period, group.name(lang) if group else "")
+    subtitle = " · ".join(p for p in parts if p)
     base = (ctx.settings.base_url or host_url).rstrip("/")
     share = base + "/" + explore.permalink_search(ctx, view)
     unit = ui.unit_label(ind, view.state.measure, lang)
@@ -615,6 +696,7 @@ def map_size(viewport) -> tuple[int, int]:
     return width - 42, 360
 
 
+@_per_view
 def on_map(ctx: Context, search: str | None, drawn: str | None, geo_url_of=None, viewport=None) -> tuple:
     """The map: a full figure when its areas change, else a ``Patch`` of values only; plus the
     legend, the text summary and the areas without a polygon. ``viewport`` is the browser
@@ -628,7 +710,9 @@ def on_map(ctx: Context, search: str | None, drawn: str | None, geo_url_of=None,
     summary = ui.map_summary(table, measure, unit, lang)
     listed = ui.unmapped(table, measure, unit, lang)
     if not explore.map_available(ctx, view) or table.empty or not table["has_polygon"].any():
-        message = t("map.unavailable", lang) if view.has_data else t("notice.no_data_indicator", lang)
+        message = (
+            explore.map_unavailable_text(ctx, view) if view.has_data else t("notice.no_data_indicator", lang)
+        )
         return (no_update, None, True, True, message, False, None, summary, listed)
     edges = figures.class_breaks(table["shown"])
     legend = ui.legend(figures.legend_items(edges, colours, measure, lang), unit, lang)
@@ -636,14 +720,17 @@ def on_map(ctx: Context, search: str | None, drawn: str | None, geo_url_of=None,
     key = f"{view.map_country}|{view.map_level}|{view.map_parent}|{width}x{height}"
     mapped = set(table.loc[table["has_polygon"], "code"])
     highlight = [view.highlight] if view.highlight in mapped else []
+    group = sorted(c for c in explore.group_status(ctx, view.state.group, mapped)) if view.state.group else []
     if drawn == key:
         # Same areas: send only the values (the geometry stays in the browser).
         patch = Patch()
         for prop, value in figures.map_values(table, edges, colours, measure, lang).items():
             patch["data"][0][prop] = value
         patch["data"][0]["hovertemplate"] = figures.map_hovertemplate(unit)
-        patch["data"][1]["locations"] = highlight
-        patch["data"][1]["z"] = [0] * len(highlight)
+        patch["data"][1]["locations"] = group
+        patch["data"][1]["z"] = [0] * len(group)
+        patch["data"][2]["locations"] = highlight
+        patch["data"][2]["z"] = [0] * len(highlight)
         return (patch, key, False, False, None, True, legend, summary, listed)
     fig = figures.choropleth(
         table,
@@ -655,10 +742,12 @@ def on_map(ctx: Context, search: str | None, drawn: str | None, geo_url_of=None,
         lang=lang,
         view=figures.map_view(_bounds(ctx, view, sorted(mapped)), width, height),
         highlight=view.highlight,
+        group=group,
     )
     return (fig, key, False, False, None, True, legend, summary, listed)
 
 
+@_per_view
 def on_series(ctx: Context, search: str | None) -> tuple:
     """The time series figure and its table."""
     colours = figures.Colours.from_site(ctx.site)
@@ -674,12 +763,13 @@ def on_series(ctx: Context, search: str | None) -> tuple:
     return fig, ui.series_table_component(table, measure, view.state.step, lang)
 
 
+@_per_view
 def on_ranking(ctx: Context, search: str | None, sort: dict | None) -> tuple:
     """The ranking figure and the sortable table of the same values."""
     colours = figures.Colours.from_site(ctx.site)
     sort = sort if isinstance(sort, dict) else None
     view = view_of(ctx, search)
-    table = explore.area_table(ctx, view)
+    table = explore.in_group(ctx, view, explore.area_table(ctx, view))
     lang, measure = view.lang, view.state.measure
     if table.empty:
         return figures.empty_figure(t("summary.none", lang)), html.P(t("summary.none", lang))
@@ -711,7 +801,7 @@ def on_sort(trigger, clicks, sort: dict | None) -> dict:
 def on_download(ctx: Context, search: str | None) -> dict:
     """The table shown, as CSV (``dcc.Download`` data)."""
     view = view_of(ctx, search)
-    table = explore.area_table(ctx, view)
+    table = explore.in_group(ctx, view, explore.area_table(ctx, view))
     name = f"{view.indicator.id}_{view.state.area}_{view.state.start}_{view.state.end}.csv"
     return dcc.send_data_frame(export_frame(table).to_csv, name, index=False)
 
@@ -726,6 +816,7 @@ for _card in MENU_CARDS:
     DOWNLOAD_OUTPUTS[f"{_card}-cite"] = Output(f"{_card}-cite", "value")
 
 
+@_per_view
 def on_downloads(ctx: Context, search: str | None, host_url: str = "", path_of=lambda p: p) -> dict:
     """The download menus of every card for the URL: file links, permalink, embed snippet, citation.
 
@@ -778,6 +869,9 @@ def _guard(fn):
 
 def register_callbacks(app: dash.Dash, ctx: Context) -> None:
     """Connect the explore page's controls, URL and cards (``ctx`` is bound into each callback)."""
+    from observatory import services
+
+    services.register_callbacks(app, ctx)  # the services page (/servicios)
 
     @app.callback(output=SYNC_OUTPUTS, inputs=SYNC_INPUTS, prevent_initial_call=True)
     @_guard

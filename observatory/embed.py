@@ -76,7 +76,7 @@ def embed_figure(ctx: Context, view: View, chart: str):
         table = explore.area_table(ctx, view)
         mapped = table[table["has_polygon"].astype(bool)] if len(table) else table
         if not explore.map_available(ctx, view) or mapped.empty:
-            fig = figures.empty_figure(t("map.unavailable", view.lang))
+            fig = figures.empty_figure(explore.map_unavailable_text(ctx, view))
         else:
             unit = exports.explore_unit(view.indicator, view.state.measure, view.lang)
             bounds = ctx.boundaries.bounds(view.map_country, view.map_level, sorted(mapped["code"]))

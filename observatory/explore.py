@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from observatory import disclosure, queries, stats
+from observatory import countries, disclosure, queries, stats
 from observatory.config import Settings
 from observatory.db import Warehouse
+from observatory.i18n import lang_or_default, t
 from observatory.schema import BREAKDOWNS, LEVELS
 from observatory.site import Site
 from observatory.urlstate import MAX_COMPARE, ViewState, is_safe, to_search
@@ -84,6 +85,15 @@ class Context:
     @property
     def country(self) -> str:
         return self.settings.country
+
+    @property
+    def pack(self) -> countries.Pack:
+        """The country pack of the country served (cached by ``countries.packs``)."""
+        return countries.pack(self.settings.data_dir, self.country)
+
+    def level_label(self, level: str, lang: str) -> str:
+        """What the country calls ``level`` (``Provincia`` in Peru, ``Municipio`` in El Salvador)."""
+        return self.pack.label(level, lang_or_default(lang))
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -282,6 +292,75 @@ def catalogue(ctx: Context) -> Catalogue:
 
 def territories(ctx: Context) -> Territories:
     return _territories(ctx, queries.stamp(ctx.warehouse))
+
+
+@dataclass(frozen=True)
+class Group:
+    """A named set of territories (data/groups/*.toml): a filter and a map highlight."""
+
+    id: str
+    names: tuple[str, str]
+    descriptions: tuple[str, str]
+    members: tuple[str, ...]
+
+    def name(self, lang: str) -> str:
+        return self.names[1] if lang == "en" else self.names[0]
+
+    def description(self, lang: str) -> str:
+        return self.descriptions[1] if lang == "en" else self.descriptions[0]
+
+
+@lru_cache(maxsize=16)
+def _groups(ctx: Context, version) -> dict[str, Group]:
+    frame = queries.group_members(ctx.warehouse, ctx.country)
+    out = {}
+    for gid, rows in frame.groupby("group_id", sort=True):
+        first = rows.iloc[0]
+        out[str(gid)] = Group(
+            id=str(gid),
+            names=(str(first["name_es"]), str(first["name_en"])),
+            descriptions=tuple(
+                "" if pd.isna(first[k]) else str(first[k]) for k in ("description_es", "description_en")
+            ),
+            members=tuple(rows["territory_code"].astype(str)),
+        )
+    return out
+
+
+def groups(ctx: Context) -> dict[str, Group]:
+    """The country's territory groups, by id."""
+    return _groups(ctx, queries.stamp(ctx.warehouse))
+
+
+def group_status(ctx: Context, group_id: str, codes: Iterable[str]) -> dict[str, str]:
+    """For each code in the group: ``in`` (a member, or inside one) or ``part`` (holds members).
+
+    Codes outside the group are left out. A group of provinces seen at department level marks
+    the departments that hold them as ``part``: highlighted, but not counted as the group.
+    """
+    group = groups(ctx).get(group_id)
+    if group is None:
+        return {}
+    terr = territories(ctx)
+    members = {m for m in group.members if m in terr}
+    holding = {a for m in members for a in terr.ancestors(m)[:-1]}
+    out = {}
+    for code in codes:
+        if code not in terr:
+            continue
+        if members & set(terr.ancestors(code)):
+            out[code] = "in"
+        elif code in holding:
+            out[code] = "part"
+    return out
+
+
+def in_group(ctx: Context, view: View, table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an area table that the view's group keeps (all rows when no group is set)."""
+    if not view.state.group or table.empty:
+        return table
+    status = group_status(ctx, view.state.group, table["code"])
+    return table[table["code"].isin(status)].reset_index(drop=True)
 
 
 def breakdown_options(ctx: Context, ind: Indicator) -> dict[str, list[str]]:
@@ -503,6 +582,11 @@ def _resolve(ctx: Context, version, raw: ViewState) -> View:
         notes.append(_notice("too_many_compare", n=MAX_COMPARE))
         compare = compare[:MAX_COMPARE]
 
+    group = raw.group
+    if group and group not in groups(ctx):
+        notes.append(_notice("unknown_group", value=group if is_safe(group) else "?"))
+        group = ""
+
     state = ViewState(
         indicator=ind.id,
         area=area,
@@ -513,6 +597,7 @@ def _resolve(ctx: Context, version, raw: ViewState) -> View:
         breakdowns=tuple(sorted(breakdowns.items())),
         compare=tuple(compare),
         lang=lang,
+        group=group,
     )
 
     # The map: the level below the area, or the area among its siblings at the finest level.
@@ -611,6 +696,16 @@ def _polygons(ctx: Context, country: str | None, level: str) -> set[str] | None:
 
 def map_available(ctx: Context, view: View) -> bool:
     return view.map_level is not None and _polygons(ctx, view.map_country, view.map_level) is not None
+
+
+def map_unavailable_text(ctx: Context, view: View) -> str:
+    """Why there is no choropleth, naming the level (e.g. El Salvador's 2024 municipalities)."""
+    if view.map_level is None or view.map_country is None:
+        return t("map.unavailable_any", view.lang)
+    label = ctx.level_label(view.map_level, view.lang)
+    country = countries.packs(ctx.settings.data_dir).get(view.map_country)
+    name = country.name(view.lang) if country else view.map_country
+    return t("map.unavailable", view.lang, level=label.lower(), country=name)
 
 
 def _per_view(fn):

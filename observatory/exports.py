@@ -103,7 +103,9 @@ def published(ctx: Context, view: View, chart: str) -> pd.DataFrame:
     if chart == "series":
         step = view.state.step if view.indicator.granularity == "month" else "year"
         return series_frame(explore.series_table(ctx, view), step)
-    return area_frame(explore.area_table(ctx, view))
+    table = explore.area_table(ctx, view)
+    # The map shows every area (a group only outlines its own); ranking and table keep the group's.
+    return area_frame(table if chart == "map" else explore.in_group(ctx, view, table))
 
 
 def data_frame(ctx: Context, view: View, chart: str) -> pd.DataFrame:
@@ -130,6 +132,9 @@ def filters_text(ctx: Context, view: View) -> list[tuple[str, str]]:
         out.append((t(f"breakdowns.{name}", lang), label))
     if s.compare:
         out.append((t("filters.compare", lang), ", ".join(terr.name(c) for c in s.compare)))
+    group = explore.groups(ctx).get(s.group)
+    if group:
+        out.append((t("filters.group", lang), group.name(lang)))
     return out
 
 
@@ -273,7 +278,7 @@ def chart_figure(ctx: Context, view: View, chart: str, size: tuple[int, int]) ->
     edges = figures.class_breaks(table["shown"])
     if chart == "ranking":
         return figures.ranking_figure(
-            table,
+            explore.in_group(ctx, view, table),
             edges=edges,
             colours=colours,
             measure=measure,
@@ -314,7 +319,7 @@ def map_figure(ctx: Context, view: View, table, edges, colours, unit: str) -> go
         layer = ctx.boundaries.layer(view.map_country, view.map_level)
     mapped = table[table["has_polygon"].astype(bool)]
     if layer is None or mapped.empty:
-        return figures.empty_figure(t("map.unavailable", lang))
+        return figures.empty_figure(explore.map_unavailable_text(ctx, view))
     shapes = {str(f.get("id")): f.get("geometry") for f in layer["features"]}
     cats = figures.categories(mapped, edges).tolist()
     palette = figures.category_colours(colours, max(len(edges) - 1, 0))

@@ -270,15 +270,19 @@ def choropleth(
     lang: str,
     view: dict,
     highlight: str | None = None,
+    group: list[str] | tuple[str, ...] = (),
 ) -> go.Figure:
     """The map of sub-areas: one category per area (no data, suppressed, zero, value classes).
 
     ``geojson`` may be a URL, which plotly.js fetches once and caches; features are matched on
     their ``id`` (the official code). Areas without a polygon are left out here and listed
-    under the map by the page. Trace 1 outlines the highlighted area.
+    under the map by the page. Trace 1 outlines the areas of a territory group (``group``),
+    trace 2 the highlighted area.
     """
     values = map_values(table, edges, colours, measure, lang)
-    shown = highlight if highlight and highlight in set(values["locations"]) else None
+    drawn = set(values["locations"])
+    shown = highlight if highlight and highlight in drawn else None
+    group = [c for c in group if c in drawn]
     traces = [
         go.Choroplethmap(
             geojson=geojson,
@@ -288,6 +292,17 @@ def choropleth(
             hovertemplate=map_hovertemplate(unit),
             name="",
             **values,
+        ),
+        go.Choroplethmap(
+            geojson=geojson,
+            featureidkey="id",
+            locations=group,
+            z=[0] * len(group),
+            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+            showscale=False,
+            marker={"line": {"color": colours.primary, "width": 2.2}},
+            hoverinfo="skip",
+            name="group",
         ),
         go.Choroplethmap(
             geojson=geojson,

@@ -94,6 +94,18 @@ def percent(value, lang: str, decimals: int = 1, signed: bool = False) -> str:
     return f"{text}{NBSP}%" if lang_or_default(lang) == "es" else f"{text}%"
 
 
+def use_numbers(numbers: dict[str, str]) -> dict[str, str]:
+    """Set the Spanish number marks to those of the country served (its pack's ``[numbers]``:
+    Peru ``1 708,5``, El Salvador ``1,708.5``); English keeps ``1,708.5``. One installation
+    serves one country, so this is set once when the app is created. Returns the previous marks.
+    """
+    decimal, group = _SEPARATORS["es"]
+    previous = {"decimal": decimal, "thousands": " " if group == NBSP else group}
+    thousands = numbers.get("thousands", previous["thousands"])
+    _SEPARATORS["es"] = (numbers.get("decimal", decimal), NBSP if thousands == " " else thousands)
+    return previous
+
+
 def plotly_separators(lang: str) -> str:
     """plotly's ``layout.separators``: decimal mark then thousands separator."""
     decimal, group = _SEPARATORS[lang_or_default(lang)]

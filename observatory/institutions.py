@@ -110,7 +110,13 @@ def layout(lang: str = "es", area: str | None = None, **query):
         cat = explore.catalogue(ctx)
     except WarehouseUnavailable:
         return _unavailable(ctx, lang, "institutions", PATH)
-    code = area if isinstance(area, str) and area in terr else ctx.country
+    choices = [ctx.country, *terr.children(ctx.country)]
+    home = (
+        next((c for c in terr.ancestors(ctx.site.default_area) if c in choices[1:]), ctx.country)
+        if ctx.site.default_area in terr
+        else ctx.country
+    )
+    code = area if isinstance(area, str) and area in terr else home  # a regional site opens on its region
     members = [i for i in cat if i.get("group") == GROUP]
     years = [p.year for i in members for p in (i.first_period, i.last_period) if p is not None]
     first, last = (min(years), max(years)) if years else (2009, 2025)
@@ -126,7 +132,6 @@ def layout(lang: str = "es", area: str | None = None, **query):
         last=end,
         k=ctx.settings.disclosure_k,
     )
-    choices = [ctx.country, *terr.children(ctx.country)]
     picker = html.Form(
         method="get",
         action=PATH,

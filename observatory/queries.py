@@ -178,3 +178,41 @@ def population(
 def sources(wh: Warehouse) -> pd.DataFrame:
     """name, title, publisher, url, licence, release, loaded_at, has_indicators of every declared source."""
     return run(wh, "site_sources")
+
+
+# --------------------------------------------------------------------------- services (sql/services_*.sql)
+
+
+def service_types(wh: Warehouse, country: str) -> pd.DataFrame:
+    """The loaded service directory by type: type, is_shelter, points, public_points, release."""
+    return run(wh, "services_types", country=country)
+
+
+def service_counts(
+    wh: Warehouse, *, country: str, codes: Iterable[str], types: Iterable[str]
+) -> pd.DataFrame:
+    """Points (all, public, shelters) of ``types`` (empty: every type) inside each area of ``codes``."""
+    return run(wh, "services_counts", country=country, codes=sorted(set(codes)), types=sorted(set(types)))
+
+
+def service_points(wh: Warehouse, *, country: str, area: str, types: Iterable[str]) -> pd.DataFrame:
+    """The public points (never shelters) inside ``area``: id, type, name, territory_code, district,
+    province and department names, lat, lon, open_24h."""
+    return run(wh, "services_points", country=country, area=area, types=sorted(set(types)))
+
+
+def service_farthest(wh: Warehouse, *, country: str, area: str, limit: int) -> pd.DataFrame:
+    """The ``limit`` districts of ``area`` farthest from a public service point, farthest first."""
+    return run(wh, "services_farthest", country=country, area=area, limit=int(limit))
+
+
+def service_districts(
+    wh: Warehouse, *, country: str, area: str, types: Iterable[str], level: str = "district"
+) -> pd.DataFrame:
+    """Every territory at ``level`` inside ``area``: code, name and its points of ``types``."""
+    return run(wh, "services_districts", country=country, area=area, types=sorted(set(types)), level=level)
+
+
+def group_members(wh: Warehouse, country: str) -> pd.DataFrame:
+    """The country's territory groups, one row per group and member code."""
+    return run(wh, "groups_members", country=country)

@@ -119,6 +119,7 @@ def install(app, settings: Settings, warehouse: Warehouse) -> None:
         "text/css",
         "text/csv",
         "application/javascript",
+        "text/javascript",
         "application/json",
         "application/geo+json",
         "image/svg+xml",

@@ -2,6 +2,11 @@
 
 Another institution or country pack changes the file, not the code. Every field is checked
 when the file is read, so a typo fails at start-up with the file and field named.
+
+A regional observatory is the same app with a site file that sets ``scope`` (a department code,
+e.g. "20" for Piura; examples in data/sites/): the pages open on that region (its provinces and
+districts) and the country stays one click away, in the breadcrumb and in every series.
+``check_scope`` checks the scope against the warehouse when the app starts.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_CODE = re.compile(r"^[0-9]{1,12}$")  # official territorial codes are digits
+_LOGO = re.compile(r"^[\w.-]+\.(svg|png)$")
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 class SiteError(ValueError):
@@ -38,6 +46,12 @@ class Site:
     help_name: dict[str, str]
     help_phone: str
     help_text: dict[str, str]
+    scope: str | None = None  # a regional site: the territory (a department code) it is about
+    source: str = "site.toml"  # the file it was read from, for messages
+
+    @property
+    def regional(self) -> bool:
+        return self.scope is not None
 
     def css_variables(self) -> str:
         """The colours as CSS custom properties, for the page's <style> block."""
@@ -80,9 +94,16 @@ def load_site(path: Path | str) -> Site:
         raise SiteError(f"{path.name}: not valid TOML ({exc})") from None
     site, colours, help_ = raw.get("site", {}), raw.get("colours", {}), raw.get("help", {})
     where = path.name
+    scope = site.get("scope")
+    if scope is not None and (not isinstance(scope, str) or not _CODE.match(scope)):
+        raise SiteError(f'{where} [site]: scope must be a territorial code like "20" (Piura), not {scope!r}')
+    if scope is not None and "default_area" not in site:
+        site = {**site, "default_area": scope}  # a regional site opens on its region
     for key in ("logo", "country", "default_area", "default_indicator", "content_licence"):
         if not isinstance(site.get(key), str) or not site[key]:
             raise SiteError(f"{where} [site]: missing {key}")
+    if not _LOGO.match(site["logo"]) or not (ASSETS / site["logo"]).is_file():
+        raise SiteError(f"{where} [site]: logo must be an .svg or .png file in assets/, not {site['logo']!r}")
     sequential = colours.get("sequential")
     if not isinstance(sequential, list) or not 3 <= len(sequential) <= 9:
         raise SiteError(f"{where} [colours]: sequential must list 3 to 9 colours, light to dark")
@@ -107,4 +128,47 @@ def load_site(path: Path | str) -> Site:
         help_name=_langs(help_, "name", f"{where} [help]"),
         help_phone=str(help_.get("phone", "")),
         help_text=_langs(help_, "text", f"{where} [help]"),
+        scope=scope,
+        source=where,
     )
+
+
+def check_scope_against(site: Site, territories) -> None:
+    """Check a regional site against the warehouse's territories (a DataFrame with country, code,
+    level, name, parent_code): the scope is a territory of the site's country below the country
+    itself, and the default area is the scope or lies inside it. Raises ``SiteError``."""
+    if site.scope is None:
+        return
+    where = f"{site.source} [site]"
+    own = territories[territories["country"] == site.country].set_index("code")
+    if site.scope not in own.index or own.at[site.scope, "level"] == "country":
+        departments = own[own["level"] == "department"]
+        known = ", ".join(f"{c} {n}" for c, n in zip(departments.index, departments["name"], strict=True))
+        raise SiteError(
+            f"{where}: scope {site.scope!r} is not a territory of {site.country} in the warehouse"
+            + (f" (departments: {known})" if known else "")
+        )
+    if not (own["parent_code"] == site.scope).any():
+        name = own.at[site.scope, "name"]
+        raise SiteError(f"{where}: scope {site.scope!r} ({name}) has no territories below it: not a region")
+    chain, code = [], site.default_area
+    while isinstance(code, str) and code in own.index and code not in chain:
+        chain.append(code)
+        code = own.at[code, "parent_code"]
+    if site.scope not in chain:
+        raise SiteError(f"{where}: default_area {site.default_area!r} is not inside the scope {site.scope!r}")
+
+
+def check_scope(site: Site, warehouse) -> None:
+    """``check_scope_against`` the warehouse's territories; a missing warehouse is not checked
+    (the app shows its maintenance page until a build puts one in place)."""
+    if site.scope is None:
+        return
+    from observatory import queries
+    from observatory.db import WarehouseUnavailable
+
+    try:
+        frame = queries.territories(warehouse, site.country)
+    except WarehouseUnavailable:
+        return
+    check_scope_against(site, frame)

@@ -15,6 +15,8 @@ from, to       first and last period: YYYY-MM (monthly) or YYYY (yearly)   2024-
 measure        count | rate (rate per 100,000 where there is a population) rate
 step           month | year: the time series' step (monthly indicators)    year
 compare        up to 5 territorial codes drawn beside the area, comma list 01,07
+group          a territory group (data/groups/): filters the ranking and    lima_callao
+               table, outlines its areas on the map
 lang           es | en                                                     en
 violence_type  breakdown values, by breakdown name (where the indicator    severo
 sex,           has that breakdown); ``total`` is the default
@@ -42,9 +44,10 @@ KEYS = {
     "measure": "measure",
     "step": "step",
     "compare": "compare",
+    "group": "group",
     "lang": "lang",
 }
-ORDER = ("indicator", "area", "start", "end", "measure", "step", "breakdowns", "compare", "lang")
+ORDER = ("indicator", "area", "start", "end", "measure", "step", "breakdowns", "compare", "group", "lang")
 _SAFE = re.compile(r"^[\w\-.:]*$", re.UNICODE)
 
 
@@ -61,6 +64,7 @@ class ViewState:
     breakdowns: tuple[tuple[str, str], ...] = ()
     compare: tuple[str, ...] = ()
     lang: str = ""
+    group: str = ""
 
     def breakdown(self, name: str) -> str:
         return dict(self.breakdowns).get(name, "total")
@@ -112,6 +116,7 @@ def parse(query: str | Mapping | None) -> ViewState:
         breakdowns=normalise_breakdowns({b: get.get(b, "") for b in BREAKDOWNS}),
         compare=tuple(compare[: MAX_COMPARE * 2]),  # resolve() trims to MAX_COMPARE and says so
         lang=get.get("lang", ""),
+        group=get.get("group", ""),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from observatory.config import ROOT, Settings
@@ -14,6 +15,17 @@ MIRROR = ROOT.parent / "shared" / "data"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason=f"the data mirror {MIRROR} is not there")
+
+
+@pytest.fixture(autouse=True)
+def _number_marks():
+    """An app created for another country sets that country's number marks (one country per
+    process in production): each test starts and ends with the default ones."""
+    from observatory import i18n
+
+    before = i18n.use_numbers({})
+    yield
+    i18n.use_numbers(before)
 
 
 @pytest.fixture
@@ -52,3 +64,51 @@ def live(settings, real_warehouse) -> Settings:
     settings.warehouse_path.parent.mkdir(parents=True)
     shutil.copyfile(real_warehouse, settings.warehouse_path)
     return settings
+
+
+def made_up_sv_femicides(codes: list[str]) -> pd.DataFrame:
+    """Made-up yearly femicide counts for El Salvador's municipalities (never official figures),
+    in the generic long format; a pure function of code and year so tests can recompute them."""
+    rows = [
+        {
+            "territory_code": code,
+            "period": str(year),
+            "indicator": "sv_feminicidios",
+            "value": (int(code) * 7 + year) % 4,
+        }
+        for code in codes
+        for year in range(2019, 2025)
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def sv_warehouse(real_warehouse, tmp_path_factory) -> Path:
+    """A copy of the real warehouse (and its boundary layers) with made-up El Salvador femicides
+    by municipality loaded through the generic CSV, for the app run with the El Salvador pack."""
+    import duckdb
+
+    from observatory.ingest.boundaries import build_boundaries
+    from observatory.ingest.sources import load_declared, locate
+    from observatory.ingest.warehouse import ingest
+
+    folder = tmp_path_factory.mktemp("sv")
+    shutil.copyfile(real_warehouse, folder / "observatory.duckdb")
+    s = Settings.from_env(environ={}, warehouse=str(folder / "observatory.duckdb"), mirror=str(MIRROR))
+    declared = load_declared(s)
+    layers = {
+        key: locate(s, declared.file("sv_digestyc", key=key)) for key in ("sv-department", "sv-municipality")
+    }
+    build_boundaries(layers, s.geo_dir)  # El Salvador's layers only (Peru's are not needed here)
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    codes = [
+        r[0]
+        for r in con.execute(
+            "SELECT code FROM territories WHERE country = 'SV' AND level = 'municipality'"
+        ).fetchall()
+    ]
+    con.close()
+    path = folder / "sv_feminicidios_inventados.csv"
+    made_up_sv_femicides(codes).to_csv(path, index=False)
+    ingest(s, "generic", path, country="SV", release="prueba", log=lambda _: None)
+    return s.warehouse_path

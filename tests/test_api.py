@@ -58,6 +58,7 @@ def test_observations_are_the_numbers_the_page_shows(client, ctx):
         "step": "month",
         "breakdowns": {},
         "compare": [],
+        "group": "",
         "lang": "es",
     }
     assert body["source"]["release"] == "tiny-1"

@@ -176,7 +176,7 @@ def test_department_map_shows_provinces_and_province_map_its_districts(ctx):
 def test_a_district_is_shown_among_its_siblings(ctx):
     m = map_out(ctx, "?area=150102")
     assert list(m["figure"].data[0].locations) == ["150101", "150102"]
-    assert list(m["figure"].data[1].locations) == ["150102"]  # outlined
+    assert list(m["figure"].data[2].locations) == ["150102"]  # outlined
 
 
 def test_same_areas_send_only_values(ctx):

@@ -10,10 +10,13 @@ import duckdb
 import pandas as pd
 import pytest
 
+from observatory import dashboard, i18n
 from observatory.config import Settings
 from observatory.countries import PackError, load_pack, pack
+from observatory.ingest.sources import sha256_of
 from observatory.ingest.warehouse import build, ingest
 from tests.conftest import MIRROR, needs_mirror
+from tests.test_callbacks import text
 
 DATA = Path(Settings.from_env(environ={}).data_dir)
 
@@ -43,6 +46,27 @@ def test_a_pack_with_a_missing_label_is_refused(tmp_path):
     with pytest.raises(PackError) as info:
         load_pack(path)
     assert "[labels.en] lacks municipality" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ('name = "Línea 126"\n', "", "xx.toml: [help] lacks name"),
+        (
+            'decimal = "."',
+            'decimal = ","',
+            "xx.toml: [numbers] takes thousands and decimal, two different marks",
+        ),
+    ],
+)
+def test_a_pack_without_help_line_name_or_with_equal_number_marks_is_refused(tmp_path, old, new, message):
+    text = (DATA / "countries" / "sv.toml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "xx.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(PackError) as info:
+        load_pack(path)
+    assert str(info.value) == message
 
 
 @needs_mirror
@@ -162,3 +186,152 @@ def test_territory_groups_are_loaded_and_unknown_members_refused(real_warehouse,
     with pytest.raises(ValueError) as info:
         groups(tmp_path, territories)
     assert "bad.toml: unknown territory codes ['9999'] for SV" in str(info.value)
+
+
+ZZ_PACK = """
+code = "ZZ"
+name_es = "País de prueba"
+name_en = "Test country"
+levels = ["department", "municipality"]
+code_widths = { department = 2, municipality = 4 }
+default_indicator = "zz_casos"
+loader = "declarative"
+bbox = [-10.0, -10.0, 10.0, 10.0]
+tagline_es = "Datos inventados de un país de prueba"
+tagline_en = "Made-up data of a test country"
+
+[labels.es]
+country = "País"
+department = "Región"
+municipality = "Comuna"
+
+[labels.en]
+country = "Country"
+department = "Region"
+municipality = "Commune"
+
+[numbers]
+thousands = "."
+decimal = ","
+
+[help]
+name = "Línea 999"
+es = "Línea 999, gratuita."
+en = "Line 999, free."
+phone = "999"
+
+[[territories]]
+file = { source = "zz_registro", key = "communes" }
+level = "department"
+code = "REG"
+name = "REGION"
+
+[[territories]]
+file = { source = "zz_registro", key = "communes" }
+level = "municipality"
+code = "COD"
+name = "COMUNA"
+parent = "REG"
+name_case = "title"
+
+[[population]]
+file = { source = "zz_registro", key = "communes" }
+code = "COD"
+year = 2020
+source = "censo_2020"
+columns = { total = "POB", female = "MUJERES" }
+"""
+
+ZZ_COMMUNES = """REG,REGION,COD,COMUNA,POB,MUJERES
+1,NORTE,101,VILLA DEL NORTE,12000,6100
+1,NORTE,102,SAN PEDRO,8000,4000
+2,SUR,201,PUERTO SUR,20000,10400
+"""
+
+ZZ_INDICATOR = """
+[zz_casos]
+kind = "case"
+country = "ZZ"
+source = "zz_observatorio"
+granularity = "year"
+finest_level = "municipality"
+zero_fill = false
+disclosure = "publish"
+denominator = "female"
+rate_per = 100000
+unit_es = "casos"
+unit_en = "cases"
+title_es = "Casos inventados"
+title_en = "Made-up cases"
+definition_es = "Casos inventados para probar un tercer país."
+definition_en = "Made-up cases to test a third country."
+numerator_es = "Casos."
+numerator_en = "Cases."
+denominator_es = "Mujeres."
+denominator_en = "Women."
+publisher = "Prueba"
+source_url = "https://example.org/"
+licence = "CC0"
+frequency_es = "Anual."
+frequency_en = "Yearly."
+caveats_es = "Inventado."
+caveats_en = "Made up."
+"""
+
+
+@needs_mirror
+def test_a_third_country_is_a_pack_and_data_files_not_code(tmp_path):
+    """A made-up country 'ZZ': a pack, a declared territory file, an indicator entry and a CSV
+    through the generic importer; the app then serves it with its own level names and numbers."""
+    from app import create_app
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("cache", "warehouse"))
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for child in MIRROR.iterdir():
+        (mirror / child.name).symlink_to(child)
+    (mirror / "zz").mkdir()
+    communes = mirror / "zz" / "comunas.csv"
+    communes.write_text(ZZ_COMMUNES, encoding="utf-8")
+    (data / "countries" / "zz.toml").write_text(ZZ_PACK, encoding="utf-8")
+    with (data / "sources.toml").open("a", encoding="utf-8") as f:
+        f.write(
+            '\n[sources.zz_registro]\ntitle = "Comunas de prueba"\npublisher = "Prueba"\nlicence = "CC0"\n'
+            'adapter = "reference"\n\n[sources.zz_observatorio]\ntitle = "Casos de prueba"\n'
+            'publisher = "Prueba"\nlicence = "CC0"\nadapter = "generic"\n\n'
+            f'[[files]]\nsource = "zz_registro"\nkey = "communes"\nmirror_path = "zz/comunas.csv"\n'
+            f'url = "https://example.org/comunas.csv"\nsha256 = "{sha256_of(communes)}"\n'
+        )
+    with (data / "indicators.toml").open("a", encoding="utf-8") as f:
+        f.write(ZZ_INDICATOR)
+    settings = Settings.from_env(
+        environ={},
+        data_dir=str(data),
+        mirror=str(mirror),
+        warehouse=str(tmp_path / "wh" / "o.duckdb"),
+        country="ZZ",
+    )
+    build(settings, log=lambda _: None)
+    cases = tmp_path / "zz.csv"
+    cases.write_text(
+        "territory_code,period,indicator,value\n101,2023,zz_casos,3\n102,2023,zz_casos,5\n201,2023,zz_casos,12\n",
+        encoding="utf-8",
+    )
+    ingest(settings, "generic", cases, country="ZZ", release="prueba", log=lambda _: None)
+
+    client = create_app(settings).server.test_client()
+    body = client.get("/api/v1/observations?area=01").get_json()
+    rows = {r["code"]: r for r in body["data"]}
+    assert body["indicator"] == "zz_casos" and set(rows) == {"0101", "0102"}
+    assert rows["0101"]["name"] == "Villa del Norte" and rows["0102"]["count"] == 5
+    national = client.get("/api/v1/observations").get_json()
+    assert {r["code"]: r["count"] for r in national["data"]} == {"01": 8, "02": 12}
+    assert round(next(r for r in national["data"] if r["code"] == "02")["rate"], 1) == round(
+        12 / 10400 * 1e5, 1
+    )
+    ctx = client.application.extensions["observatory"]
+    assert ctx.site.help_phone == "999" and ctx.site.tagline["es"] == "Datos inventados de un país de prueba"
+    words = text(dashboard.build(ctx, dashboard.view_of(ctx, "?area=01")))
+    assert "Región" in words and "Comuna" in words and "Provincia" not in words
+    assert i18n.number(1234.5, "es", 1) == "1.234,5"

@@ -95,14 +95,16 @@ def test_choropleth_draws_only_areas_with_a_polygon():
         lang="es",
         view=figures.map_view((-77.8, -12.5, -76.0, -11.4)),
         highlight="150102",
+        group=["150101", "150103", "150202"],  # 150202 (Paramonga) has no polygon
     )
-    data, outline = fig.data
+    data, group, outline = fig.data
     assert isinstance(data, go.Choroplethmap)
     assert data.geojson == "/geo/pe-district.geojson" and data.featureidkey == "id"
     assert list(data.locations) == ["150101", "150102", "150103", "150104", "150105"]  # no Paramonga
     assert list(data.z) == [4, 2, 3, 1, 0]
     assert [c[1] for c in data.customdata] == [f"1{NBSP}400", "0", "10", "Reservado", "Sin datos"]
     assert list(outline.locations) == ["150102"]
+    assert list(group.locations) == ["150101", "150103"] and group.marker.line.color == COLOURS.primary
     assert fig.layout.map.style == "white-bg"  # no tile server, no token
 
 

@@ -157,6 +157,19 @@ def countries(path: Path) -> pd.DataFrame:
     ).assign(has_boundary=False)
 
 
+_PARTICLES = {"de", "del", "la", "las", "los", "el", "y", "e"}
+
+
+def spanish_title(name: str) -> str:
+    """``SAN JOSE DE LA MONTAÑA`` -> ``San Jose de la Montaña``: a file written in capitals, in
+    the case Spanish names take (accents the file lacks cannot be restored: see ``[names]``)."""
+    words = name.lower().split()
+    return " ".join(
+        w if i and w in _PARTICLES else "-".join(p[:1].upper() + p[1:] for p in w.split("-"))
+        for i, w in enumerate(words)
+    )
+
+
 def declarative(pack, locate, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Territories and population of a country pack whose ``loader`` is 'declarative'.
 
@@ -197,6 +210,8 @@ def declarative(pack, locate, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFram
                 else None,
             }
         ).drop_duplicates("code")
+        if spec.get("name_case") == "title":
+            frame["name"] = frame["name"].map(spanish_title)
         official = pack.names.get(level, {})
         frame["name"] = [official.get(c, n) for c, n in zip(frame["code"], frame["name"], strict=True)]
         rows += frame.to_dict("records")

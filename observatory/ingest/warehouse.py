@@ -9,6 +9,7 @@ in ``failed-loads.jsonl`` beside it and copied into the ``loads`` ledger by the 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -417,66 +418,94 @@ def rebuild_service_access(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+ROLLUP_KEYS = "indicator_id, country, territory_code, period, granularity, institution"
+# Every dashboard query fixes indicator, level and one value of each breakdown, then ranges over
+# periods and territories: rows written in this order make each such slice a few contiguous row
+# groups, which DuckDB's min/max zonemaps skip to without any index (bench/scale.py measures it).
+ROLLUP_ORDER = (
+    f"level, {', '.join(schema.BREAKDOWNS)}, institution, granularity, period, country, territory_code"
+)
+
+
 def rebuild_rollup(con: duckdb.DuckDBPyConnection) -> None:
     """Sum observations up the territorial hierarchy (and across breakdowns) into ``rollup``.
 
     Each indicator is observed at one level (checked), so summing each level into its parents
-    never counts a row twice. Breakdown totals use CUBE over the indicator's own breakdowns only.
+    never counts a row twice.
+
+    1. Parents first, at the finest breakdowns: each level is summed from the one below into a
+       small temp table (provinces, departments, country). The observations are read in place,
+       never copied (temp tables live in memory).
+    2. One GROUPING SETS pass per indicator over the coarser sets of its own breakdowns (the
+       finest set is the rows themselves), straight into ``rollup``, sorted by ``ROLLUP_ORDER``.
+       A rolled-up breakdown whose rows all say 'total' already (the file had no such breakdown
+       for that cell) would repeat a finer row: HAVING drops it.
     """
-    keys = "indicator_id, country, territory_code, period, granularity, institution"
+    keys, b = ROLLUP_KEYS, ", ".join(schema.BREAKDOWNS)
     con.execute("DELETE FROM rollup")
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _base AS
-           SELECT o.*, t.level FROM observations o
-           JOIN territories t ON t.country = o.country AND t.code = o.territory_code"""
-    )
-    for ind_id, breakdowns in con.execute("SELECT id, breakdowns FROM indicators").fetchall():
-        dims = [b for b in breakdowns.split(",") if b in schema.BREAKDOWNS]  # allow-list: these become SQL
-        if not dims:
-            continue
-        others = ", ".join(f"{b}" for b in schema.BREAKDOWNS if b not in dims)
-        cube = ", ".join(dims)
-        coalesced = ", ".join(f"coalesce({b}, 'total') AS {b}" if b in dims else b for b in schema.BREAKDOWNS)
-        # A rolled-up dimension whose rows all say 'total' already (the file had no such
-        # breakdown for that cell) would repeat the cell: HAVING drops those grouping sets.
-        repeats = " OR ".join(f"(GROUPING({d}) = 1 AND bool_and({d} = 'total'))" for d in dims)
-        con.execute(
-            f"""INSERT INTO _base BY NAME
-                SELECT {keys}, level, {coalesced}, sum(value) AS value, bool_or(provisional) AS provisional,
-                       'rollup' AS load_id
-                FROM _base WHERE indicator_id = $id
-                GROUP BY {keys}, level, {others + ", " if others else ""}CUBE({cube})
-                HAVING GROUPING({cube}) > 0 AND NOT ({repeats})""",
-            {"id": ind_id},
-        )
-    cols = f"{keys}, {', '.join(schema.BREAKDOWNS)}"
-    con.execute(f"INSERT INTO rollup BY NAME SELECT {cols}, level, value, provisional FROM _base")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _cur AS SELECT {cols}, level, value, provisional FROM _base")
-    for _ in range(len(schema.LEVELS)):
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _next AS
-                SELECT c.indicator_id, c.country, t.parent_code AS territory_code, c.period, c.granularity, c.institution,
-                       {", ".join("c." + b for b in schema.BREAKDOWNS)}, p.level,
-                       sum(c.value) AS value, bool_or(c.provisional) AS provisional
-                FROM _cur c
+    obs = f"""SELECT o.indicator_id, o.country, o.territory_code, o.period, o.granularity, o.institution,
+                     {", ".join("o." + x for x in schema.BREAKDOWNS)}, t.level, o.value, o.provisional
+              FROM observations o JOIN territories t ON t.country = o.country AND t.code = o.territory_code"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _up AS SELECT *, 0 AS step FROM ({obs}) LIMIT 0")
+    source = f"({obs})"
+    for step in range(1, len(schema.LEVELS)):
+        added = con.execute(
+            f"""INSERT INTO _up
+                SELECT c.indicator_id, c.country, t.parent_code, c.period, c.granularity, c.institution,
+                       {", ".join("c." + x for x in schema.BREAKDOWNS)}, p.level,
+                       sum(c.value), bool_or(c.provisional), $step
+                FROM {source} c
                 JOIN territories t ON t.country = c.country AND t.code = c.territory_code
                 JOIN territories p ON p.country = t.country AND p.code = t.parent_code
-                GROUP BY ALL"""
-        )
-        if con.execute("SELECT count(*) FROM _next").fetchone()[0] == 0:
+                GROUP BY ALL""",
+            {"step": step},
+        ).fetchall()[0][0]
+        if added == 0:
             break
-        con.execute("INSERT INTO rollup BY NAME SELECT * FROM _next")
-        con.execute("CREATE OR REPLACE TEMP TABLE _cur AS SELECT * FROM _next")
-    con.execute("DROP TABLE IF EXISTS _next; DROP TABLE IF EXISTS _cur")
+        source = f"(SELECT * EXCLUDE (step) FROM _up WHERE step = {step})"
+    every = f"(SELECT * FROM ({obs}) UNION ALL SELECT * EXCLUDE (step) FROM _up)"
+    for ind_id, breakdowns in con.execute("SELECT id, breakdowns FROM indicators ORDER BY id").fetchall():
+        dims = [x for x in breakdowns.split(",") if x in schema.BREAKDOWNS]  # allow-list: these become SQL
+        rows = f"SELECT {keys}, level, {b}, value, provisional FROM {every} WHERE indicator_id = $id"
+        if dims:
+            fixed = [*keys.split(", "), "level", *(x for x in schema.BREAKDOWNS if x not in dims)]
+            sets = ", ".join(
+                "(" + ", ".join(fixed + list(kept)) + ")"
+                for r in range(len(dims))
+                for kept in itertools.combinations(dims, r)
+            )
+            if len(dims) > 1:
+                rolled = {d: f"coalesce({d}, 'total')" for d in dims}
+                unique = " AND ".join(f"NOT (GROUPING({d}) = 1 AND bool_and({d} = 'total'))" for d in dims)
+            else:  # one breakdown: the only coarser set rolls it up, and GROUPING() would reject it
+                rolled = {dims[0]: "'total'"}
+                unique = f"NOT bool_and({dims[0]} = 'total')"
+            coalesced = ", ".join(f"{rolled[x]} AS {x}" if x in dims else x for x in schema.BREAKDOWNS)
+            rows += f"""
+                UNION ALL
+                SELECT {keys}, level, {coalesced}, sum(value), bool_or(provisional)
+                FROM {every} WHERE indicator_id = $id
+                GROUP BY GROUPING SETS ({sets}) HAVING {unique}"""
+        con.execute(
+            f"INSERT INTO rollup BY NAME SELECT * FROM ({rows}) ORDER BY {ROLLUP_ORDER}", {"id": ind_id}
+        )
+    con.execute("DROP TABLE IF EXISTS _up")
 
 
 def check(con: duckdb.DuckDBPyConnection) -> None:
     """Build-time checks; any failure raises CheckError and the warehouse is not put in place.
 
     1. Each indicator's observations sit at one level per country (so roll-ups never double count).
-    2. For every indicator, period and breakdown: the country's figure equals the sum of all
-       observations (every territory reaches the country: no row lost on the way up).
-    3. Every parent equals the sum of its children, at every level.
+    2. No cell is observed twice (``observations`` has no primary key: its index cost more than
+       the whole rest of a national-scale build, and the adapters reject duplicates already).
+    3. No cell appears twice in the roll-up: a file that mixes rows with and without a breakdown
+       for the same cell would count it twice. Every territory reaches the country, so such a
+       mix always shows there, and only the country rows need looking at.
+    4. No observation for an unknown territory.
+    5. Per indicator and period, the country row with every declared breakdown at 'total'
+       equals the sum of the observations (no row lost on the way up).
+    6. At the country, each breakdown's values add up to its 'total'.
+    7. Every parent equals the sum of its children, for every breakdown.
     """
     bad = con.execute(
         """SELECT o.indicator_id, o.country, list(DISTINCT t.level ORDER BY t.level) FROM observations o
@@ -488,9 +517,17 @@ def check(con: duckdb.DuckDBPyConnection) -> None:
             "observations of one indicator at several levels (their roll-up would count twice): "
             + "; ".join(f"{i} ({c}): {levels}" for i, c, levels in bad)
         )
-    key = f"indicator_id, country, territory_code, period, granularity, institution, {', '.join(schema.BREAKDOWNS)}"
+    b = ", ".join(schema.BREAKDOWNS)
+    key = f"{ROLLUP_KEYS}, {b}"
+    doubled = con.execute(
+        f"SELECT {key}, count(*) FROM observations GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
+    ).fetchall()
+    if doubled:
+        raise CheckError(
+            f"a cell is observed twice (the same indicator, territory, period and breakdowns): {doubled}"
+        )
     twice = con.execute(
-        f"SELECT {key}, count(*) FROM rollup GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
+        f"SELECT {key}, count(*) FROM rollup WHERE level = 'country' GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
     ).fetchall()
     if twice:
         raise CheckError(
@@ -504,37 +541,63 @@ def check(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if orphans:
         raise CheckError(f"observations for unknown territories: {orphans}")
-    b = ", ".join(schema.BREAKDOWNS)
+    declared = ", ".join(
+        f"CASE WHEN list_contains(d.dims, '{x}') THEN 'total' ELSE o.{x} END AS {x}"
+        for x in schema.BREAKDOWNS
+    )
     mismatch = con.execute(
-        f"""WITH base AS (
-              SELECT indicator_id, country, period, granularity, institution, {b}, sum(value) AS v FROM _base GROUP BY ALL),
-            top AS (
-              SELECT indicator_id, country, period, granularity, institution, {b}, value AS v FROM rollup WHERE level = 'country')
-            SELECT base.indicator_id, base.period, base.v, top.v FROM base
-            LEFT JOIN top USING (indicator_id, country, period, granularity, institution, {b})
-            WHERE top.v IS NULL OR abs(base.v - top.v) > 1e-6 LIMIT 5"""
+        f"""WITH d AS (SELECT id, string_split(breakdowns, ',') AS dims FROM indicators),
+            obs AS (
+              SELECT o.indicator_id, o.country, o.period, o.granularity, o.institution, {declared},
+                     sum(o.value) AS v
+              FROM observations o JOIN d ON d.id = o.indicator_id GROUP BY ALL)
+            SELECT obs.indicator_id, obs.period, obs.v, top.value FROM obs
+            LEFT JOIN rollup top ON top.level = 'country'
+              AND top.indicator_id = obs.indicator_id AND top.country = obs.country AND top.period = obs.period
+              AND top.granularity = obs.granularity AND top.institution = obs.institution
+              AND {" AND ".join(f"top.{x} = obs.{x}" for x in schema.BREAKDOWNS)}
+            WHERE top.value IS NULL OR abs(obs.v - top.value) > 1e-6 LIMIT 5"""
     ).fetchall()
     if mismatch:
         raise CheckError(
             "consistency check failed, country total differs from the sum of observations: "
             + "; ".join(f"{i} {p}: observations {s} vs country {c}" for i, p, s, c in mismatch)
         )
+    for x in schema.BREAKDOWNS:
+        rest = ", ".join(y for y in schema.BREAKDOWNS if y != x)
+        cube = con.execute(
+            f"""WITH parts AS (
+                  SELECT indicator_id, country, period, granularity, institution, {rest},
+                         sum(value) FILTER (WHERE {x} <> 'total') AS parts,
+                         sum(value) FILTER (WHERE {x} = 'total') AS total
+                  FROM rollup WHERE level = 'country' GROUP BY ALL)
+                SELECT * FROM parts WHERE parts IS NOT NULL AND abs(parts - coalesce(total, 0)) > 1e-6 LIMIT 5"""
+        ).fetchall()
+        if cube:
+            raise CheckError(
+                f"consistency check failed, at the country the values of {x} do not add up to its total: {cube}"
+            )
+    observed = """SELECT DISTINCT o.indicator_id, o.country, t.level FROM observations o
+                  JOIN territories t ON t.country = o.country AND t.code = o.territory_code"""
+    # Children count +, parents -: one aggregation, no join of an aggregate back to the roll-up.
     parents = con.execute(
-        f"""WITH kids AS (
-              SELECT r.indicator_id, r.country, t.parent_code AS code, r.period, r.granularity, r.institution, {", ".join("r." + x for x in schema.BREAKDOWNS)},
-                     sum(r.value) AS v
+        f"""WITH observed AS ({observed}),
+            signed AS (
+              SELECT r.indicator_id, r.country, t.parent_code AS code, r.period, r.granularity, r.institution,
+                     {", ".join("r." + x for x in schema.BREAKDOWNS)}, r.value AS v
               FROM rollup r JOIN territories t ON t.country = r.country AND t.code = r.territory_code
-              WHERE t.parent_code IS NOT NULL GROUP BY ALL)
-            SELECT kids.indicator_id, kids.code, kids.period, kids.v, r.value FROM kids
-            JOIN rollup r ON r.indicator_id = kids.indicator_id AND r.country = kids.country AND r.territory_code = kids.code
-              AND r.period = kids.period AND r.granularity = kids.granularity AND r.institution = kids.institution
-              AND {" AND ".join(f"r.{x} = kids.{x}" for x in schema.BREAKDOWNS)}
-            WHERE abs(kids.v - r.value) > 1e-6 LIMIT 5"""
+              WHERE t.parent_code IS NOT NULL
+              UNION ALL
+              SELECT r.indicator_id, r.country, r.territory_code, r.period, r.granularity, r.institution, {b}, -r.value
+              FROM rollup r ANTI JOIN observed USING (indicator_id, country, level))
+            SELECT indicator_id, code, period, sum(v) FROM signed
+            GROUP BY indicator_id, country, code, period, granularity, institution, {b}
+            HAVING abs(sum(v)) > 1e-6 LIMIT 5"""
     ).fetchall()
     if parents:
         raise CheckError(
             "consistency check failed, a parent differs from the sum of its children: "
-            + "; ".join(f"{i} {c} {p}: children {k} vs parent {v}" for i, c, p, k, v in parents)
+            + "; ".join(f"{i} {c} {p}: children minus parent {d}" for i, c, p, d in parents)
         )
 
 

@@ -12,14 +12,14 @@ candidates AS (
                 ELSE 'otra' END AS population_source,
            method AS population_method
     FROM denominators
-    WHERE sex = $sex AND list_contains($codes, territory_code) AND ($country IS NULL OR country = $country)
+    WHERE sex = $sex AND territory_code = ANY($codes) AND ($country IS NULL OR country = $country)
     UNION ALL
     SELECT country, territory_code, year, value,
            CASE source WHEN 'inei_proyecciones' THEN 1 WHEN 'censo_2017' THEN 2 ELSE 3 END,
            CASE WHEN source IN ('inei_proyecciones', 'censo_2017', 'estimada_2020') THEN source ELSE 'otra' END,
            source
     FROM population
-    WHERE sex = $sex AND list_contains($codes, territory_code) AND ($country IS NULL OR country = $country)
+    WHERE sex = $sex AND territory_code = ANY($codes) AND ($country IS NULL OR country = $country)
 )
 SELECT c.country, c.code, y.year, c.population, c.population_source, c.population_year, c.population_method
 FROM years y
