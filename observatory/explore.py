@@ -807,26 +807,31 @@ def series_table(ctx: Context, view: View) -> pd.DataFrame:
     raw["period"] = pd.to_datetime(raw["period"])
     grid = period_grid(view.start, view.end, step)
     pop = _population(ctx, view, codes, sorted({p.year for p in grid}), country)
-    pop = pop.set_index(["code", "year"]) if len(pop) else None
-    parts = []
-    for role, code in roles:
-        rows = raw[raw["code"] == code].set_index("period").reindex(grid)
-        part = pd.DataFrame({"period": grid, "value": rows["value"].to_numpy()})
-        part["provisional"] = rows["provisional"].fillna(False).astype(bool).to_numpy()
-        if ind.zero_fill:
-            part["value"] = part["value"].fillna(0.0)
-        part["partial"] = _partial(grid, view, step)
-        for col in ("population", "population_source", "population_year"):
-            part[col] = [
-                pop.at[(code, p.year), col] if pop is not None and (code, p.year) in pop.index else np.nan
-                for p in grid
-            ]
-        part.insert(0, "role", role)
-        part.insert(1, "country", terr.country_of(code))
-        part.insert(2, "code", code)
-        part.insert(3, "name", terr.name(code))
-        parts.append(part)
-    frame = pd.concat(parts, ignore_index=True)
+    # Every line on the whole grid at once: (role, code) x period, then the values and populations.
+    n = len(grid)
+    frame = pd.DataFrame(
+        {
+            "role": np.repeat([r for r, _ in roles], n),
+            "country": np.repeat([terr.country_of(c) for c in codes], n),
+            "code": np.repeat(codes, n),
+            "name": np.repeat([terr.name(c) for c in codes], n),
+            "period": np.tile(grid.to_numpy(), len(roles)),
+            "partial": np.tile(np.asarray(_partial(grid, view, step), dtype=bool), len(roles)),
+        }
+    )
+    values = raw[["code", "period", "value", "provisional"]].drop_duplicates(["code", "period"])
+    frame = frame.merge(values, on=["code", "period"], how="left", sort=False)
+    frame["provisional"] = frame["provisional"].fillna(False).astype(bool)
+    if ind.zero_fill:
+        frame["value"] = frame["value"].fillna(0.0)
+    frame["year"] = frame["period"].dt.year
+    people = ["population", "population_source", "population_year"]
+    if len(pop):
+        pop = pop[["code", "year", *people]].drop_duplicates(["code", "year"])
+        frame = frame.merge(pop, on=["code", "year"], how="left", sort=False)
+    else:
+        frame = frame.assign(**{col: np.nan for col in people})
+    frame = frame.drop(columns="year")
     # Each period is its own published table: the disclosure rule applies period by period. One
     # call to present() for all of it, with cells keyed by code and period.
     hidden_cells = None

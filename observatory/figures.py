@@ -26,6 +26,13 @@ COMPARE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 REFERENCE = {"parent": "#7a7a7a", "country": "#2b2b2b"}
 
 
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain dicts, without plotly's property-by-property validation (about four
+    times faster: the callbacks build one per interaction). tests/test_figures.py builds every
+    figure of this module again with validation, so a misspelt property still fails there."""
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
 @dataclass(frozen=True)
 class Colours:
     primary: str
@@ -284,7 +291,8 @@ def choropleth(
     shown = highlight if highlight and highlight in drawn else None
     group = [c for c in group if c in drawn]
     traces = [
-        go.Choroplethmap(
+        dict(
+            type="choroplethmap",
             geojson=geojson,
             featureidkey="id",
             showscale=False,
@@ -293,7 +301,8 @@ def choropleth(
             name="",
             **values,
         ),
-        go.Choroplethmap(
+        dict(
+            type="choroplethmap",
             geojson=geojson,
             featureidkey="id",
             locations=group,
@@ -304,7 +313,8 @@ def choropleth(
             hoverinfo="skip",
             name="group",
         ),
-        go.Choroplethmap(
+        dict(
+            type="choroplethmap",
             geojson=geojson,
             featureidkey="id",
             locations=[shown] if shown else [],
@@ -316,7 +326,7 @@ def choropleth(
             name="",
         ),
     ]
-    layout = go.Layout(
+    layout = dict(
         map={"style": "white-bg", "fitbounds": False, **view},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         paper_bgcolor="white",
@@ -326,7 +336,7 @@ def choropleth(
         showlegend=False,
         dragmode="pan",
     )
-    return go.Figure(data=traces, layout=layout)
+    return _figure(traces, layout)
 
 
 # --------------------------------------------------------------------------- time series
@@ -405,7 +415,8 @@ def series_figure(
             + "</extra>",
         }
         traces.append(
-            go.Scatter(
+            dict(
+                type="scatter",
                 y=y.where(~dashed),
                 name=label,
                 line={"color": colour, "width": width},
@@ -415,7 +426,8 @@ def series_figure(
         )
         if dash_mask.any():
             traces.append(
-                go.Scatter(
+                dict(
+                    type="scatter",
                     y=y.where(dash_mask),
                     name=label,
                     showlegend=False,
@@ -426,7 +438,8 @@ def series_figure(
             )
     if len(table) and (table["provisional"] | table["partial"]).any():
         traces.append(
-            go.Scatter(
+            dict(
+                type="scatter",
                 x=[None],
                 y=[None],
                 mode="lines",
@@ -438,7 +451,7 @@ def series_figure(
     tickvals, ticktext = _ticks(
         table["period"] if len(table) else pd.Series(dtype="datetime64[ns]"), step, lang
     )
-    layout = go.Layout(
+    layout = dict(
         margin={"l": 56, "r": 12, "t": 8, "b": 36},
         paper_bgcolor="white",
         plot_bgcolor="white",
@@ -457,7 +470,7 @@ def series_figure(
             "tickformat": ",.2~f" if measure == "rate" else ",~f",
         },
     )
-    return go.Figure(data=traces, layout=layout)
+    return _figure(traces, layout)
 
 
 # --------------------------------------------------------------------------- ranking
@@ -487,7 +500,8 @@ def ranking_figure(
     texts = [shown_text(r, measure, lang) for r in records]
     names = [f"<b>{r['name']}</b>" if r["code"] == highlight else r["name"] for r in records]
     top = ordered["shown"].max() if ordered["shown"].notna().any() else 1
-    bar = go.Bar(
+    bar = dict(
+        type="bar",
         x=ordered["shown"].fillna(0),
         y=ordered["code"],
         orientation="h",
@@ -498,7 +512,7 @@ def ranking_figure(
         customdata=np.column_stack([ordered["name"], texts]) if records else None,
         hovertemplate="<b>%{customdata[0]}</b>: %{customdata[1]} " + unit + "<extra></extra>",
     )
-    layout = go.Layout(
+    layout = dict(
         height=max(160, 26 * len(ordered) + 48),
         margin={"l": 8, "r": 16, "t": 8, "b": 32},
         paper_bgcolor="white",
@@ -515,12 +529,12 @@ def ranking_figure(
         yaxis={"tickvals": ordered["code"].tolist(), "ticktext": names, "automargin": True},
         showlegend=False,
     )
-    return go.Figure(data=[bar], layout=layout)
+    return _figure([bar], layout)
 
 
 def empty_figure(message: str) -> go.Figure:
     """A blank figure carrying a message (no data for the view)."""
-    layout = go.Layout(
+    layout = dict(
         xaxis={"visible": False},
         yaxis={"visible": False},
         paper_bgcolor="white",
@@ -531,4 +545,4 @@ def empty_figure(message: str) -> go.Figure:
             {"text": message, "showarrow": False, "font": {"family": FONT, "color": MUTED, "size": 14}}
         ],
     )
-    return go.Figure(layout=layout)
+    return _figure([], layout)

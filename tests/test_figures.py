@@ -217,3 +217,37 @@ def test_rate_tooltips_carry_the_confidence_interval():
     notes = [c[2] for c in map_values(table, [0, 10, 30], COLOURS, "rate", "es")["customdata"]]
     assert notes[0].startswith("IC 95 %: 14,3 a 27,2")
     assert "IC" not in notes[1]
+
+
+def test_every_figure_passes_plotly_validation():
+    """The figures are built from plain dicts without validation (speed): validated here, a
+    misspelt property or a bad value raises."""
+    import plotly.graph_objects as go
+
+    built = [
+        figures.choropleth(
+            area_table(),
+            geojson="/geo/pe-district.geojson",
+            edges=[10, 100, 1400],
+            colours=COLOURS,
+            measure="count",
+            unit="u",
+            lang="es",
+            view=figures.map_view((-77.8, -12.5, -76.0, -11.4)),
+            highlight="150102",
+            group=["150101"],
+        ),
+        figures.series_figure(
+            series_table(lambda v: v), colours=COLOURS, measure="count", unit="u", step="month", lang="es"
+        ),
+        figures.series_figure(
+            series_table(lambda v: v / 2), colours=COLOURS, measure="rate", unit="u", step="year", lang="en"
+        ),
+        figures.ranking_figure(
+            area_table(), edges=[10, 100, 1400], colours=COLOURS, measure="count", unit="u", lang="es"
+        ),
+        figures.empty_figure("No hay datos"),
+    ]
+    for fig in built:
+        again = go.Figure(fig.to_plotly_json())  # validates every property
+        assert [t.type for t in again.data] == [t.type for t in fig.data]
