@@ -760,7 +760,10 @@ def area_table(ctx: Context, view: View) -> pd.DataFrame:
         out["smoothed"] = stats.empirical_bayes(counted, out["population"], ind.rate_per)
     polygons = _polygons(ctx, view.map_country, view.map_level)
     out["has_polygon"] = (
-        out["code"].isin(polygons) if polygons is not None else out["has_boundary"].astype(bool)
+        # A membership test per row: Series.isin copies the whole set of a layer's codes each time.
+        np.array([c in polygons for c in out["code"]], dtype=bool)
+        if polygons is not None
+        else out["has_boundary"].astype(bool)
     )
     return out[AREA_COLUMNS].reset_index(drop=True)
 
