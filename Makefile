@@ -14,6 +14,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m observatory.serving precompress
 	touch $@
 
 fetch: setup
@@ -21,6 +22,7 @@ fetch: setup
 
 build: setup
 	$(PY) -m observatory build
+	$(PY) -m observatory.serving precompress
 
 # Build only when there is no warehouse yet (make build always rebuilds).
 warehouse: setup

@@ -75,6 +75,22 @@ class Settings:
         "OBSERVATORY_DOWNLOAD_LIMIT",
     )
     api_limit: str = _setting("120 per minute", "Rate limit per client on /api/v1.", "OBSERVATORY_API_LIMIT")
+    compressed_dir: str = _setting(
+        str(ROOT / "data" / "cache" / "compressed"),
+        "Where plotly.js and Dash's large scripts are kept compressed once (brotli 11, gzip 9), "
+        "by `python -m observatory.serving precompress` (make setup, make build).",
+        "OBSERVATORY_COMPRESSED",
+    )
+    precompress: bool = _setting(
+        True,
+        "At start-up, compress the scripts missing from the compressed folder in the background.",
+        "OBSERVATORY_PRECOMPRESS",
+    )
+    response_cache_mb: int = _setting(
+        32,
+        "Memory per worker for callback responses kept as sent (0 turns the cache off).",
+        "OBSERVATORY_RESPONSE_CACHE_MB",
+    )
     download_cache_seconds: int = _setting(
         3600,
         "How long browsers and proxies may keep a download (Cache-Control max-age).",
