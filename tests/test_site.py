@@ -112,4 +112,15 @@ def test_an_app_with_a_bad_scope_does_not_start(tmp_path, tiny_warehouse):
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_scopes_exist_in_the_real_warehouse(path, real_warehouse):
-    check_scope(load_site(path), Warehouse(real_warehouse))
+    import duckdb
+
+    site = load_site(path)
+    check_scope(site, Warehouse(real_warehouse))  # raises when the scope is not in the warehouse
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    level, provinces = con.execute(
+        """SELECT t.level, (SELECT count(*) FROM territories c WHERE c.parent_code = t.code)
+           FROM territories t WHERE t.country = 'PE' AND t.code = ?""",
+        [site.scope],
+    ).fetchone()
+    con.close()
+    assert level == "department" and provinces >= 8  # Piura 8 provinces, Cusco 13

@@ -77,6 +77,7 @@ def test_the_country_stays_one_click_away(page):
     page.go_back()
     wait_url(page, "")
     wait_map(page, ["1501", "1502"])
+    assert [li.inner_text() for li in page.locator("#breadcrumb li").all()] == ["Perú", "Lima"]
     no_errors(page)
 
 

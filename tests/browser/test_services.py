@@ -94,6 +94,8 @@ def test_choosing_an_area_and_going_back_to_the_country(page):
     page.click("#svc-crumb-PE")
     wait_url(page, "")
     wait_text(page, "#svc-total", "4")
+    assert page.evaluate("window.location.search") == ""
+    assert page.locator("#svc-total").inner_text().strip() == "4"
     no_errors(page)
 
 
