@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dash
 import flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from observatory import api, countries, dashboard, i18n, serving
 from observatory.config import ROOT, Settings
@@ -115,6 +116,9 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
         OBSERVATORY_DOWNLOAD_CACHE_SECONDS=settings.download_cache_seconds,
     )
     api.install(app)  # /api/v1, /download and /embed, with their rate limits (app.server.config)
+    if settings.trusted_proxies > 0:  # the reader's address, not the proxy's, for the rate limits
+        n = settings.trusted_proxies
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=n, x_proto=n, x_host=n)
     dashboard.register_callbacks(app, ctx)
 
     @app.server.route("/geo/<name>")

@@ -4,10 +4,13 @@ A set of true victims is drawn first; each is then seen by a random subset of th
 and each institution writes its own record of her with its own kind of errors: the date a few
 days off (date of the attack vs date of death, date of the report), the age off by one or not
 recorded, the place given only at province or department level or as a neighbouring district,
-the relationship not recorded or, rarely, recorded differently, the method not recorded, and
-now and then an attempt counted as a femicide (the victim died later) or the reverse. Some
-victims are known to one institution only, and a few events have two victims (same date, place
-and method), which is the case that makes careless linkage merge two women into one.
+the relationship not recorded or, rarely, recorded differently, the method not recorded, now
+and then an attempt counted as a femicide (the victim died later) or the reverse, and typing
+slips: day and month swapped, two digits of a territory code or an age transposed, a digit
+replaced by another (about 1 in 100 dates, codes and ages; manual data entry errs in 0.5-6.5 %
+of fields, most often by one keystroke). Some victims are known to one institution only, and a
+few events have two victims (same date, place and method), which is the case that makes careless
+linkage merge two women into one.
 
 Nothing here is real: territory codes follow the shape of Peru's ubigeo (department 2 digits,
 province 4, district 6) on a made-up map with one large capital, where any two districts of a
@@ -51,6 +54,9 @@ class Noise:
     relationship_wrong: float = 0.04
     method_missing: float = 0.2
     kind_flipped: float = 0.03  # an attempt recorded as a femicide after the victim died, or back
+    date_typo: float = 0.01  # day and month swapped (05-03 for 03-05), else a digit of the day mistyped
+    territory_typo: float = 0.01  # two neighbouring digits of the code swapped, or one digit mistyped
+    age_typo: float = 0.01  # the age's two digits swapped (43 for 34), or one digit mistyped
     double_victim_events: float = 0.02  # share of events with two victims
 
 
@@ -215,11 +221,25 @@ def _observe(victims: pd.DataFrame, rng: np.random.Generator, geo: _Geography, n
     kind = victims["kind"].to_numpy().astype(object)
     flip = rng.random(n) < noise.kind_flipped
     kind[flip] = np.where(kind[flip] == "attempt", "femicide", "attempt")
+
+    # Typing slips, on top of everything above (what the institution's clerk typed). They draw
+    # from their own generator, seeded from this one by a single draw, so the other errors of
+    # a seed are the same whatever the typo rates.
+    slips = np.random.default_rng(rng.integers(0, 2**63))
+    date = date.to_numpy().astype(object)
+    for i in np.flatnonzero(slips.random(n) < noise.date_typo):
+        date[i] = _mistyped_date(date[i], slips)
+    territory = territory.astype(object)
+    for i in np.flatnonzero(slips.random(n) < noise.territory_typo):
+        territory[i] = _mistyped_digits(territory[i], slips)
+    age_text = age_text.astype(object)
+    for i in np.flatnonzero((slips.random(n) < noise.age_typo) & (age_text != "")):
+        age_text[i] = _mistyped_digits(age_text[i], slips)
     return pd.DataFrame(
         {
             "victim": victims["victim"].to_numpy(),
             "record_id": "",
-            "date": date.to_numpy(),
+            "date": date,
             "territory_code": territory,
             "age": age_text,
             "relationship": relationship,
@@ -227,3 +247,40 @@ def _observe(victims: pd.DataFrame, rng: np.random.Generator, geo: _Geography, n
             "kind": kind,
         }
     )
+
+
+def _mistyped_digits(text: str, rng: np.random.Generator) -> str:
+    """``text`` (digits) with two neighbouring digits swapped or, when that changes nothing or
+    would start with a zero, one digit replaced by another; the same length, never a leading zero
+    where there was none."""
+    digits = list(text)
+    if len(digits) >= 2 and rng.random() < 0.5:
+        i = int(rng.integers(0, len(digits) - 1))
+        swapped = digits.copy()
+        swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
+        if swapped != digits and (swapped[0] != "0" or digits[0] == "0"):
+            return "".join(swapped)
+    i = int(rng.integers(0, len(digits)))
+    choices = [d for d in "0123456789" if d != digits[i] and not (i == 0 and d == "0" and digits[0] != "0")]
+    digits[i] = choices[int(rng.integers(0, len(choices)))]
+    return "".join(digits)
+
+
+def _mistyped_date(text: str, rng: np.random.Generator) -> str:
+    """``YYYY-MM-DD`` with day and month swapped when both could be a month and differ, else one
+    digit of the day mistyped (always a real date)."""
+    year, month, day = (int(x) for x in text.split("-"))
+    if day <= 12 and day != month:
+        return f"{year:04d}-{day:02d}-{month:02d}"
+    tens, units = divmod(day, 10)
+    one_key_off = {tens * 10 + u for u in range(10)} | {t * 10 + units for t in range(4)}
+    days = sorted(d for d in one_key_off if d != day and d >= 1 and _is_date(year, month, d))
+    return f"{year:04d}-{month:02d}-{days[int(rng.integers(0, len(days)))]:02d}"
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True

@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import record
 from observatory import explore, exports, urlstate
 from observatory.config import ROOT, Settings
 from observatory.db import Warehouse
@@ -96,4 +97,6 @@ def report(result: dict) -> str:
 
 
 if __name__ == "__main__":
-    print(report(run()))
+    result = run()
+    print(report(result))
+    print(f"recorded in {record({'export': result})}")

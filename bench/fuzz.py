@@ -1,8 +1,10 @@
 """Fuzz the app in-process: arbitrary and malformed payloads to every callback and every route.
 
-``python -m bench.fuzz --cases 10000`` runs a soak over a copy of the tiny warehouse and prints
-the cases run, the failures (with their payloads), the status codes and the time; it exits
-non-zero on any failure. ``tests/test_fuzz.py`` runs the same targets, a few hundred cases.
+``python -m bench.fuzz --cases 10000`` (``make fuzz``) runs a soak over a copy of the tiny warehouse
+and prints the requests, failures and p50/p95 latency per target, the failures' payloads, the status
+codes and the time; it exits non-zero on any failure. A run of at least 10,000 cases also records
+those figures under "reliability" -> "fuzz" in bench/results.json (shorter runs, such as CI's
+``--cases 500``, only print). ``tests/test_fuzz.py`` runs the same targets, a few hundred cases.
 
 Targets are discovered from the app itself, so new callbacks and routes are covered as they land:
 
@@ -12,18 +14,24 @@ Targets are discovered from the app itself, so new callbacks and routes are cove
 - ``envelope``: the same endpoint with malformed bodies (missing keys, wrong types, bad JSON,
   a clientside callback's output, an unknown output);
 - ``route``: GET (and POST where allowed) on every rule of ``app.server.url_map`` with random
-  path parts and query strings.
+  path parts and query strings;
+- ``api``: GET on the routes that read parameters (/api/v1/..., /download/<name>, /embed/<chart>)
+  with real chart and format names and query strings of the parameters the API declares in its
+  OpenAPI document (plus the download's ``size``), with real, enumerated or junk values.
 
-A response fails when it is a 5xx or shows a traceback ("Traceback", 'File "', site-packages).
+The app runs with its production settings except the rate limits, raised so that requests reach
+the parameter checks instead of a 429. A response fails when it is a 5xx or shows a traceback ("Traceback", 'File "', site-packages).
 The warehouse file must keep its sha256.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import random
 import re
 import shutil
@@ -33,7 +41,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,6 +50,12 @@ UPDATE = "/_dash-update-component"
 TRACEBACK_MARKERS = (b"Traceback", b'File "', b"site-packages")
 URL_KEYS = ("ind", "area", "from", "to", "measure", "step", "compare", "lang")
 BREAKDOWN_KEYS = ("violence_type", "sex", "age_group", "risk_level")
+# Parameters of the non-API routes that the OpenAPI document (which describes /api/v1) leaves out.
+DOWNLOAD_KEYS = ("size",)
+PARAMETER_ROUTES = ("/api/", "/download/", "/embed/")
+NO_LIMIT = "1000000 per minute"
+RESULTS = Path(__file__).parent / "results.json"
+SOAK_CASES = 10_000
 NASTY = [
     "",
     " ",
@@ -100,7 +114,8 @@ def tiny_copy(folder: Path) -> Path:
 
 
 def make_app(warehouse: Path):
-    """The production app (debug off) on ``warehouse``, with the tiny boundary rectangles."""
+    """The production app (debug off) on ``warehouse``, with the tiny boundary rectangles and the
+    rate limits lifted (a 429 would stop a request before its parameters are read)."""
     from app import create_app
     from observatory.config import Settings
 
@@ -111,7 +126,10 @@ def make_app(warehouse: Path):
         boundaries = boundaries_for(write_layers(warehouse.parent / "geo"))
     except Exception:  # the map then answers with its table fallback: still worth fuzzing
         boundaries = None
-    app = create_app(Settings.from_env(environ={}, warehouse=str(warehouse)), boundaries=boundaries)
+    settings_ = Settings.from_env(
+        environ={}, warehouse=str(warehouse), download_limit=NO_LIMIT, api_limit=NO_LIMIT
+    )
+    app = create_app(settings_, boundaries=boundaries)
     client = app.server.test_client()
     # Dash Pages registers its router callback on the first request: warm up before reading the map.
     client.get("/")
@@ -135,6 +153,91 @@ def known_values(warehouse: Path) -> dict[str, list[str]]:
     finally:
         con.close()
     return {"indicators": indicators, "codes": codes}
+
+
+def api_parameters(doc: dict | None = None) -> dict[str, list[str]]:
+    """Every query parameter the OpenAPI document declares, with its enum values and example."""
+    if doc is None:
+        from observatory.api import openapi_document
+
+        doc = openapi_document()
+    found: dict[str, list[str]] = {}
+    for operations in doc["paths"].values():
+        for operation in operations.values():
+            for p in operation.get("parameters", []):
+                if p.get("in") != "query":
+                    continue
+                values = found.setdefault(p["name"], [])
+                for v in [*p.get("schema", {}).get("enum", []), p.get("example")]:
+                    if v is not None and str(v) not in values:
+                        values.append(str(v))
+    return found
+
+
+def query_keys(doc: dict | None = None) -> tuple[str, ...]:
+    """The parameter names to fuzz: the page's URL keys, the API's (from its OpenAPI document),
+    the view keys /download and /embed read, and the download's own."""
+    from observatory.api import VIEW_KEYS
+
+    keys = [*URL_KEYS, *BREAKDOWN_KEYS, *api_parameters(doc), *VIEW_KEYS, *DOWNLOAD_KEYS]
+    return tuple(dict.fromkeys(keys))
+
+
+def route_parameters(doc: dict | None = None) -> dict[str, tuple[str, ...]]:
+    """The query parameters each parameter-reading route accepts: /api/v1's from the OpenAPI
+    document, /download's and /embed's from the view keys they share with the API."""
+    from observatory.api import VIEW_KEYS, openapi_document
+
+    doc = doc or openapi_document()
+    prefix = urlparse(doc["servers"][0]["url"]).path.rstrip("/")
+    found = {
+        prefix + path: tuple(p["name"] for p in op.get("parameters", []) if p.get("in") == "query")
+        for path, operations in doc["paths"].items()
+        for op in operations.values()
+    }
+    found["/download/<name>"] = (*VIEW_KEYS, *DOWNLOAD_KEYS)
+    found["/embed/<chart>"] = tuple(VIEW_KEYS)
+    return found
+
+
+def parameter_values(app, warehouse: Path) -> dict:
+    """Real values for the API's parameters and route names, so cases get past the first check:
+    the document's enums and examples, the warehouse's codes, levels and breakdown values, the
+    service types, the download names and sizes."""
+    import duckdb
+
+    from observatory import exports, services
+    from observatory.schema import BREAKDOWNS
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        levels = [r[0] for r in con.execute("SELECT DISTINCT level FROM territories ORDER BY 1").fetchall()]
+        breakdowns = {
+            b: [r[0] for r in con.execute(f"SELECT DISTINCT {b} FROM observations ORDER BY 1").fetchall()]
+            for b in BREAKDOWNS  # column names from the schema's allow-list
+        }
+    finally:
+        con.close()
+    try:
+        types = list(services.directory(app.server.extensions["observatory"]).all_types)
+    except Exception:  # no service directory in this warehouse: the documented example stands in
+        types = []
+    values = {name: list(v) for name, v in api_parameters().items()}
+    for name, extra in {
+        "level": levels,
+        "type": types,
+        "size": list(exports.SIZES),
+        **breakdowns,
+    }.items():
+        values[name] = list(dict.fromkeys([*values.get(name, []), *extra]))
+    return {
+        "keys": list(query_keys()),
+        "choices": sorted({v for vs in values.values() for v in vs}),
+        "values": values,
+        "parameters": route_parameters(),
+        "downloads": [f"{c}.{f}" for c in exports.CHARTS for f in exports.formats_for(c)],
+        "embeds": list(exports.IMAGE_CHARTS),
+    }
 
 
 # --------------------------------------------------------------------------- targets
@@ -229,10 +332,11 @@ def junk() -> st.SearchStrategy:
 
 
 def searches(known: dict[str, list[str]]) -> st.SearchStrategy[str]:
-    """Query strings: the URL's real keys with real, junk or repeated values; or raw junk."""
-    real = st.sampled_from(known["indicators"] + known["codes"] + NASTY)
+    """Query strings: the real keys (the URL's and the API's) with real, junk or repeated values;
+    or raw junk."""
+    real = st.sampled_from(known["indicators"] + known["codes"] + known.get("choices", []) + NASTY)
     value = st.one_of(real, nasty_text(), st.lists(real, max_size=6).map(",".join))
-    keys = st.sampled_from(URL_KEYS + BREAKDOWN_KEYS) | st.text(max_size=8)
+    keys = st.sampled_from(known.get("keys") or URL_KEYS + BREAKDOWN_KEYS) | st.text(max_size=8)
     pairs = st.lists(st.tuples(keys, value), max_size=8)
     return st.one_of(
         pairs.map(lambda p: "?" + urlencode(p) if p else ""),
@@ -343,6 +447,8 @@ def route_requests(route_list: list[Route], known) -> st.SearchStrategy[tuple[st
             ["pe-department.geojson", "pe-district.geojson", "x.csv", "dash", "..", "%2e%2e", "a/b/../c"]
             + known["indicators"]
             + known["codes"]
+            + known.get("downloads", [])
+            + known.get("embeds", [])
         ),
         st.text(
             alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/?#"), max_size=30
@@ -365,6 +471,59 @@ def route_requests(route_list: list[Route], known) -> st.SearchStrategy[tuple[st
         return st.builds(build, args, query, method, body)
 
     return st.sampled_from(route_list).flatmap(fill)
+
+
+def mostly(real: st.SearchStrategy, other: st.SearchStrategy) -> st.SearchStrategy:
+    """``real`` three times in four (``one_of`` would let hypothesis's search for new cases
+    drift towards the larger ``other``)."""
+    return st.integers(0, 3).flatmap(lambda i: real if i else other)
+
+
+def parameter_queries(keys: tuple[str, ...], known) -> st.SearchStrategy[str]:
+    """Query strings of a route's own parameters, each at most once, with values from its
+    enum/example or the warehouse, or junk."""
+    values = known.get("values", {})
+    pool = known["indicators"] + known["codes"] + known.get("choices", [])
+
+    def value(key: str) -> st.SearchStrategy[str]:
+        own = {"ind": known["indicators"], "area": known["codes"], "parent": known["codes"]}.get(key)
+        real = st.sampled_from(own or values.get(key) or pool)
+        many = st.lists(real, min_size=1, max_size=4).map(",".join)
+        return mostly(st.one_of(real, many), st.one_of(st.sampled_from(pool + NASTY), nasty_text()))
+
+    pairs = st.lists(st.sampled_from(keys), max_size=len(keys), unique=True).flatmap(
+        lambda ks: st.tuples(*(value(k).map(lambda v, k=k: (k, v)) for k in ks))
+    )
+    return pairs.map(lambda p: "?" + urlencode(p) if p else "")
+
+
+def parameter_requests(route_list: list[Route], known) -> st.SearchStrategy[tuple[str, str, bytes]]:
+    """GET on the routes that read query parameters (API, downloads, embeds): real route names
+    and the route's own documented parameters most of the time, else any query (``searches``)."""
+    from urllib.parse import quote
+
+    accepted = known.get("parameters", {})
+    rules = sorted(
+        r.rule
+        for r in route_list
+        if r.rule.startswith(PARAMETER_ROUTES) and "/assets/" not in r.rule and "GET" in r.methods
+    )
+    names = {"name": known.get("downloads", []), "chart": known.get("embeds", [])}
+    anything = searches(known).map(lambda s: s if s.startswith("?") else "?" + s)
+
+    def request(rule: str) -> st.SearchStrategy[tuple[str, str, bytes]]:
+        arg = re.search(r"<(?:[^:<>]+:)?([^<>]+)>", rule)
+        if arg:
+            real = st.sampled_from(names.get(arg.group(1)) or ["x"])
+            part = mostly(real, nasty_text().map(lambda s: quote(s, safe="")))
+            url = part.map(lambda p, a=arg: rule[: a.start()] + p + rule[a.end() :])
+        else:
+            url = st.just(rule)
+        keys = accepted.get(rule)
+        query = mostly(parameter_queries(keys, known), anything) if keys else anything
+        return st.builds(lambda u, q: ("GET", u + quote(q, safe="?=&%,"), b""), url, query)
+
+    return st.sampled_from(rules).flatmap(request)
 
 
 # --------------------------------------------------------------------------- checking
@@ -397,28 +556,56 @@ class Exceptions:
         return exc
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank ``q`` quantile (0..1) of ``values``; 0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered), max(1, math.ceil(q * len(ordered)))) - 1]
+
+
 @dataclass
 class Tally:
     cases: int = 0
     statuses: Counter = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)
     exceptions: Exceptions | None = None
+    seconds: dict[str, list[float]] = field(default_factory=dict)  # request latency per target
+    failed: Counter = field(default_factory=Counter)  # failures per target
 
-    def check(self, target: str, response, payload) -> str | None:
-        """Record ``response``; return the reason it fails, if it does."""
+    def check(self, target: str, response, payload, seconds: float | None = None) -> str | None:
+        """Record ``response`` (answered in ``seconds``); return the reason it fails, if it does."""
         self.cases += 1
         self.statuses[response.status_code] += 1
+        if seconds is not None:
+            self.seconds.setdefault(target, []).append(seconds)
         data = response.get_data()
-        reason = None
         reason = problem(response.status_code, data)
         exc = self.exceptions.pop() if self.exceptions else None
         if reason:
+            self.failed[target] += 1
             text = repr(payload)
             if exc is not None:
                 reason += " - " + where(exc)
                 text = f"{str(exc)[:100]!r} for {text}"
             self.failures.append((f"{target}: {reason}", text if len(text) < 600 else text[:600] + "..."))
         return reason
+
+    def rows(self) -> list[dict]:
+        """Requests, failures and p50/p95 milliseconds per target, then the total."""
+
+        def row(name: str, times: list[float], failures: int) -> dict:
+            return {
+                "target": name,
+                "requests": len(times),
+                "failures": failures,
+                "p50_ms": round(percentile(times, 0.5) * 1000, 1),
+                "p95_ms": round(percentile(times, 0.95) * 1000, 1),
+            }
+
+        rows = [row(name, times, self.failed[name]) for name, times in self.seconds.items()]
+        every = [s for times in self.seconds.values() for s in times]
+        return [*rows, row("total", every, len(self.failures))]
 
 
 def problem(status: int, data: bytes, *, allow_5xx: bool = False) -> str | None:
@@ -457,7 +644,7 @@ class Soak:
         self.digest = sha256(self.warehouse)
         self.app = make_app(self.warehouse)
         self.client = self.app.server.test_client()
-        self.known = known_values(self.warehouse)
+        self.known = known_values(self.warehouse) | parameter_values(self.app, self.warehouse)
         self.callbacks = callbacks(self.app)
         self.clientside = clientside_outputs(self.app)
         self.routes = routes(self.app)
@@ -467,6 +654,7 @@ class Soak:
         targets = [(f"callback {cb.output[:60]}", callback_bodies(cb, self.known)) for cb in self.callbacks]
         targets.append(("envelope", envelopes(self.callbacks, self.clientside)))
         targets.append(("route", route_requests(self.routes, self.known)))
+        targets.append(("api", parameter_requests(self.routes, self.known)))
         per_target = max(1, -(-cases // len(targets)))  # at least ``cases`` in all
         for name, strategy in targets:
             self._drive(name, strategy, per_target, seed)
@@ -485,22 +673,44 @@ class Soak:
         )
         @given(payload=strategy)
         def case(payload):
-            if name == "route":
+            started = time.perf_counter()
+            if name in ("route", "api"):
                 response = open_route(client, *payload)
             else:
                 response = post_callback(client, payload)
-            tally.check(name, response, payload)
+            tally.check(name, response, payload, time.perf_counter() - started)
 
         if seed is not None:
             random.seed(seed)
         case()
 
 
+def record(name: str, figures: dict, path: Path = RESULTS) -> None:
+    """Set "reliability" -> ``name`` in the results file, keeping every other key (other benchmarks
+    write theirs): read, set and write back at once."""
+    results = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    results.setdefault("reliability", {})[name] = figures
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def print_table(rows: list[dict], first: str) -> None:
+    print(f"{first:<44} {'requests':>9} {'failures':>9} {'p50 ms':>8} {'p95 ms':>8}")
+    for r in rows:
+        name = r["target"] if len(r["target"]) <= 44 else r["target"][:41] + "..."
+        print(f"{name:<44} {r['requests']:>9} {r['failures']:>9} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fuzz", description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=10_000, help="total cases, shared between targets")
+    parser.add_argument("--cases", type=int, default=SOAK_CASES, help="total cases, shared between targets")
     parser.add_argument("--seed", type=int, default=None, help="derandomise (same cases every run)")
     parser.add_argument("--show", type=int, default=10, help="failures printed in full")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help=f'results file whose "reliability" -> "fuzz" a run of {SOAK_CASES:,}+ cases sets',
+    )
     args = parser.parse_args(argv)
     # The app logs every rejected request; the tally is the report.
     logging.disable(logging.CRITICAL)
@@ -510,13 +720,16 @@ def main(argv: list[str] | None = None) -> int:
         soak = Soak(folder)
         print(
             f"targets: {len(soak.callbacks)} callbacks, envelope, {len(soak.routes)} routes "
-            f"({', '.join(r.rule for r in soak.routes)})"
+            f"({', '.join(r.rule for r in soak.routes)}), api ({len(soak.known['keys'])} parameters: "
+            f"{', '.join(soak.known['keys'])})"
         )
         tally = soak.run(args.cases, args.seed)
         unchanged = sha256(soak.warehouse) == soak.digest
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     elapsed = time.perf_counter() - started
+    rows = tally.rows()
+    print_table(rows, "target")
     print(f"cases run: {tally.cases}")
     print(f"failures: {len(tally.failures)}")
     print("status codes: " + ", ".join(f"{k}: {v}" for k, v in sorted(tally.statuses.items())))
@@ -529,6 +742,25 @@ def main(argv: list[str] | None = None) -> int:
     kinds = Counter(reason for reason, _ in tally.failures)
     for reason, n in kinds.most_common(args.show):
         print(f"- {n} x {reason}\n    smallest payload: {smallest[reason]}")
+    total = rows[-1]
+    if args.cases >= SOAK_CASES:
+        record(
+            "fuzz",
+            {
+                "date": dt.date.today().isoformat(),
+                "command": f"python -m bench.fuzz --cases {args.cases}",
+                "requests": tally.cases,
+                "failures": len(tally.failures),
+                "p50_ms": total["p50_ms"],
+                "p95_ms": total["p95_ms"],
+                "status_codes": {str(k): v for k, v in sorted(tally.statuses.items())},
+                "warehouse_unchanged": unchanged,
+                "seconds": round(elapsed, 1),
+                "targets": rows[:-1],
+            },
+            args.results,
+        )
+        print(f'recorded under "reliability" -> "fuzz" in {args.results}')
     return 0 if not tally.failures and unchanged else 1
 
 

@@ -50,6 +50,8 @@ from pathlib import Path
 from dash import no_update
 from dash._utils import to_json
 
+from bench import record
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "data"
 SCALES = ("real", "1000000", "10000000")
@@ -707,9 +709,7 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.into:
-        merged = json.loads(args.into.read_text(encoding="utf-8")) if args.into.exists() else {}
-        merged["interactions"] = result
-        args.into.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
+        record({"interactions": result}, args.into)
 
 
 if __name__ == "__main__":

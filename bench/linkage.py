@@ -1,8 +1,9 @@
 """Record linkage of made-up case lists whose true matches are known (target: precision and recall >= 0.95).
 
 For each size, ``bench.caselists`` makes case lists of three institutions (at Peru's density of
-cases, so 3,000 victims span about seven years), ``observatory.linkage.link`` links them
-without seeing the truth, and the clusters are scored against the truth:
+cases, so 3,000 victims span about seven years; with its errors, typing slips included),
+``observatory.linkage.link`` links them without seeing the truth, and the clusters are scored
+against the truth:
 
 - pairwise precision: of the record pairs put in one cluster, the share that are one victim;
 - pairwise recall: of the record pairs that are one victim, the share put in one cluster;

@@ -6,7 +6,9 @@ journeys of bench/locustfile.py and, meanwhile, rebuilds the warehouse into the 
 (``python -m observatory build``: a new file renamed into place) twice. Prints requests,
 failures and p50/p95 per step, and shows that the same workers serve the new warehouse: /health's
 ``built_at`` (the ``loads`` ledger) changes after each build while the worker pids stay.
-Exits non-zero on any failed request or if the new warehouse is not served.
+Exits non-zero on any failed request or if the new warehouse is not served. A full run (not
+``--quick``) also records the figures under "reliability" -> "rebuild_under_load" in
+bench/results.json.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.load import Gunicorn, health, indicators, report, run_locust
+from bench.load import RESULTS, Gunicorn, health, indicators, record, report, run_locust
 from observatory.config import ROOT, Settings
 
 
@@ -47,9 +49,15 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.rebuild_under_load", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--users", type=int, default=30)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--builds", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="10 users, 25 seconds, one build (CI)")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help='results file whose "reliability" -> "rebuild_under_load" a full run sets',
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.seconds, args.builds = 10, 25, 1
@@ -91,14 +99,34 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    requests, failures = report(env)
+    figures = report(env)
+    requests, failures = figures["requests"], figures["failures"]
     if failures:
         print(f"gunicorn log ({server.log}):\n{server.log_tail()}")
     changed = len(set(seen)) == len(seen) and len(builds) == args.builds and all(rc == 0 for _, rc in builds)
     print(f"after: built_at {after.get('built_at')}, observations {after.get('observations')}")
     print(f"workers before {pids}, after {still}: {'same (no restart)' if pids == still else 'RESTARTED'}")
-    print(f"new warehouse served without a restart: {changed and pids == still}")
-    print(f"requests: {requests}, failures: {failures}")
+    served = changed and pids == still
+    print(f"new warehouse served without a restart: {served}")
+    print(
+        f"requests: {requests}, failures: {failures}, p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms"
+    )
+    if not args.quick:
+        record(
+            "rebuild_under_load",
+            {
+                "command": f"python -m bench.rebuild_under_load --users {args.users} --seconds {args.seconds:g} "
+                f"--builds {args.builds}",
+                "users": args.users,
+                "seconds": args.seconds,
+                **figures,
+                "builds": [{"seconds": round(t, 1), "exit": rc} for t, rc in builds],
+                "workers_restarted": pids != still,
+                "new_warehouse_served_without_restart": served,
+            },
+            args.results,
+        )
+        print(f'recorded under "reliability" -> "rebuild_under_load" in {args.results}')
     return 0 if requests and not failures and changed and pids == still else 1
 
 

@@ -17,8 +17,8 @@ deployments set them there:
 - ``OBSERVATORY_API_LIMIT`` (default ``"120 per minute"``): /api/v1/...;
 - ``OBSERVATORY_DOWNLOAD_CACHE_SECONDS`` (default 3600): the downloads' HTTP ``Cache-Control``.
 
-Behind a reverse proxy the client address is the proxy's unless the app is wrapped in
-werkzeug's ``ProxyFix``.
+Behind a reverse proxy the client address is the proxy's unless ``OBSERVATORY_TRUSTED_PROXIES``
+says how many proxies to trust (``create_app`` then wraps the app in werkzeug's ``ProxyFix``).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from observatory import components as ui
 from observatory import explore, exports, queries, urlstate
 from observatory.explore import Context, View
 from observatory.i18n import lang_or_default, t
@@ -149,7 +150,7 @@ def _indicator(ctx: Context, ind: explore.Indicator, lang: str) -> dict:
         "country": ind.country,
         "granularity": ind.granularity,
         "finest_level": ind.finest_level,
-        "measures": ["count", "rate"] if ind.has_rate else ["count"],
+        "measures": ["count", "rate", urlstate.SMOOTHED] if ind.has_rate else ["count"],
         "rate_per": ind.rate_per if ind.has_rate else None,
         "breakdowns": list(ind.breakdowns),
         "disclosure": ind.disclosure,
@@ -239,7 +240,7 @@ def _view_payload(ctx: Context, view: View, table: str, frame) -> dict:
             "area": s.area,
             "from": s.start,
             "to": s.end,
-            "measure": s.measure,
+            "measure": urlstate.SMOOTHED if s.smooth else s.measure,
             "step": s.step,
             "breakdowns": dict(s.breakdowns),
             "compare": list(s.compare),
@@ -248,7 +249,7 @@ def _view_payload(ctx: Context, view: View, table: str, frame) -> dict:
         },
         "map_level": view.map_level,
         "map_parent": view.map_parent,
-        "unit": exports.explore_unit(ind, s.measure, view.lang),
+        "unit": ui.chart_unit(view, "series" if table == "series" else "table"),
         "disclosure": {"rule": ind.disclosure, "k": ctx.settings.disclosure_k},
         "source": _indicator(ctx, ind, view.lang)["source"],
         "permalink": permalink(ctx, view),
@@ -359,7 +360,12 @@ def openapi_document(server: str = "") -> dict:
         ),
         q("from", "First period, YYYY-MM (monthly) or YYYY (yearly)", example="2024-01"),
         q("to", "Last period, YYYY-MM or YYYY", example="2025-02"),
-        q("measure", "count, or rate per 100,000 where there is a population", ("count", "rate")),
+        q(
+            "measure",
+            "count; rate per 100,000 where there is a population; or smoothed: the rate, with district "
+            "areas given the empirical Bayes smoothed rate as their value",
+            ("count", "rate", urlstate.SMOOTHED),
+        ),
         q("step", "Step of the time series (monthly indicators)", ("month", "year")),
         q("compare", f"Up to {urlstate.MAX_COMPARE} territorial codes, comma separated (series only)"),
         q(

@@ -180,13 +180,22 @@ def page(site: Site, lang: str, active: str, lang_href: str, body, sources: pd.D
     )
 
 
-def unit_label(ind: Indicator, measure: str, lang: str) -> str:
-    """``denuncias`` or ``denuncias por 100 000 mujeres``."""
+def unit_label(ind: Indicator, measure: str, lang: str, smoothed: bool = False) -> str:
+    """``denuncias``, ``denuncias por 100 000 mujeres`` or, where the map shows the smoothed rate,
+    ``denuncias por 100 000 mujeres, tasa suavizada (Bayes empírico)``."""
     unit = ind.text("unit", lang)
     if measure != "rate":
         return unit
     who = t(f"denominator.{ind.denominator}", lang)
-    return t("measure.rate_unit", lang, unit=unit, per=number(ind.rate_per, lang), who=who)
+    rate = t("measure.rate_unit", lang, unit=unit, per=number(ind.rate_per, lang), who=who)
+    return t("measure.smoothed_unit", lang, unit=rate) if smoothed else rate
+
+
+def chart_unit(view, chart: str) -> str:
+    """The unit of one card of ``view``: the smoothed rate is shown on the map, ranking and table
+    of districts, never on the time series."""
+    smoothed = view.smoothing and chart != "series"
+    return unit_label(view.indicator, view.state.measure, view.lang, smoothed)
 
 
 def card_meta(ind: Indicator, lang: str, extra: str | None = None) -> html.Div:
@@ -333,15 +342,20 @@ def area_table_component(
     lang: str,
     sort: dict | None,
     highlight: str | None = None,
+    smoothed: bool = False,
 ) -> html.Table:
-    """The sortable table of exactly the values the map and ranking show."""
+    """The sortable table of exactly the values the map and ranking show (``smoothed``: they show
+    the smoothed rate, in its own column beside the raw rate and its interval)."""
     sort = sort or {"col": "shown", "desc": True}
     cols = [c for c in TABLE_COLUMNS if ind.has_rate or c not in ("rate", "ci", "population")]
+    if smoothed:
+        cols.insert(cols.index("ci") + 1, "smoothed")
     order = {
         "name": ("name", False),
         "count": ("count", True),
         "rate": ("rate", True),
         "ci": ("rate", True),
+        "smoothed": ("smoothed", True),
         "population": ("population", True),
     }
     key = sort.get("col", "shown")
@@ -353,7 +367,8 @@ def area_table_component(
         data = table.sort_values([by, "name"], ascending=[not desc, True], na_position="last")
     heads = []
     for c in cols:
-        active = key == c or (key == "shown" and c == ("rate" if measure == "rate" else "count"))
+        shown_col = "smoothed" if smoothed else ("rate" if measure == "rate" else "count")
+        active = key == c or (key == "shown" and c == shown_col)
         aria = ("descending" if desc else "ascending") if active else "none"
         heads.append(
             html.Th(
@@ -396,11 +411,11 @@ def area_table_component(
                 if pd.notna(r["ci_low"])
                 else "—"
             )
-            cells += [
-                html.Td(rate, className="num"),
-                html.Td(ci, className="num"),
-                html.Td(number(r["population"], lang), className="num"),
-            ]
+            cells += [html.Td(rate, className="num"), html.Td(ci, className="num")]
+            if smoothed:
+                value = format_value(r["smoothed"], "rate", lang) if pd.notna(r["smoothed"]) else "—"
+                cells.append(html.Td(value, className="num"))
+            cells.append(html.Td(number(r["population"], lang), className="num"))
         body.append(html.Tr(cells, className="is-highlight" if r["code"] == highlight else None))
     return html.Table(
         [
@@ -442,7 +457,9 @@ DOWNLOAD_LINKS = (
     ("png", "png", None, "download.png"),
     ("png-square", "png", "1080x1080", "download.png_square"),
     ("svg", "svg", None, "download.svg"),
+    ("svg-square", "svg", "1080x1080", "download.svg_square"),
     ("pdf", "pdf", None, "download.pdf"),
+    ("pdf-square", "pdf", "1080x1080", "download.pdf_square"),
     ("csv", "csv", None, "download.csv"),
     ("xlsx", "xlsx", None, "download.xlsx"),
 )

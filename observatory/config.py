@@ -91,6 +91,12 @@ class Settings:
         "Memory per worker for callback responses kept as sent (0 turns the cache off).",
         "OBSERVATORY_RESPONSE_CACHE_MB",
     )
+    trusted_proxies: int = _setting(
+        0,
+        "Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers are trusted "
+        "(werkzeug's ProxyFix), so rate limits count per reader, not per proxy; 0: none.",
+        "OBSERVATORY_TRUSTED_PROXIES",
+    )
     download_cache_seconds: int = _setting(
         3600,
         "How long browsers and proxies may keep a download (Cache-Control max-age).",

@@ -12,7 +12,7 @@ from observatory import explore
 from observatory.explore import Context, View
 from observatory.i18n import period_label, t, t_or
 from observatory.schema import BREAKDOWNS, LEVELS
-from observatory.urlstate import MAX_COMPARE, ViewState
+from observatory.urlstate import MAX_COMPARE, SMOOTHED, ViewState
 
 TERRITORY_LEVELS = tuple(lv for lv in LEVELS if lv != "country")
 CONTROL_IDS = (
@@ -50,6 +50,7 @@ def measure_options(view: View, lang: str) -> list[dict]:
             "rate",
             disabled=not ind.has_rate,
         ),
+        option(t("measure.smoothed", lang), SMOOTHED, disabled=not ind.has_rate),
     ]
 
 
@@ -137,7 +138,10 @@ def values(ctx: Context, view: View) -> dict:
     periods = period_options(view, lang)
     out = {
         "indicator": {"options": indicator_options(ctx, lang), "value": view.indicator.id},
-        "measure": {"options": measure_options(view, lang), "value": view.state.measure},
+        "measure": {
+            "options": measure_options(view, lang),
+            "value": SMOOTHED if view.state.smooth else view.state.measure,
+        },
         "start": {"options": periods, "value": view.state.start or None},
         "end": {"options": periods, "value": view.state.end or None},
         "step": {
@@ -174,10 +178,20 @@ def apply(ctx: Context, view: View, control: str, value) -> ViewState:
     if control == "indicator":
         # A new indicator opens on its own default period, measure and breakdowns.
         new = value or s.indicator
-        keep_measure = s.measure if new == s.indicator else ""
-        return s.with_(indicator=new, start="", end="", measure=keep_measure, step="", breakdowns=())
+        same = new == s.indicator
+        return s.with_(
+            indicator=new,
+            start="",
+            end="",
+            measure=s.measure if same else "",
+            smooth=s.smooth if same else "",
+            step="",
+            breakdowns=(),
+        )
     if control == "measure":
-        return s.with_(measure=value or "")
+        if value == SMOOTHED:
+            return s.with_(measure="rate", smooth="1")
+        return s.with_(measure=value or "", smooth="")
     if control == "start":
         return s.with_(start=value or "")
     if control == "end":

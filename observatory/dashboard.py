@@ -262,11 +262,10 @@ def build(ctx: Context, view: View):
         **{"aria-label": t("filters.title", lang)},
     )
 
-    unit = ui.unit_label(ind, view.state.measure, lang)
     map_card = ui.card(
         "map",
         t("map.title", lang),
-        unit,
+        ui.chart_unit(view, "map"),
         [
             html.Div(
                 dcc.Graph(
@@ -292,7 +291,7 @@ def build(ctx: Context, view: View):
     series_card = ui.card(
         "series",
         t("series.title", lang),
-        unit,
+        ui.chart_unit(view, "series"),
         [
             html.Div(
                 dcc.Graph(
@@ -322,7 +321,7 @@ def build(ctx: Context, view: View):
     ranking_card = ui.card(
         "ranking",
         t("ranking.title", lang),
-        unit,
+        ui.chart_unit(view, "ranking"),
         dcc.Graph(
             id="ranking", config={"displaylogo": False, "staticPlot": False}, figure=figures.empty_figure("")
         ),
@@ -332,7 +331,7 @@ def build(ctx: Context, view: View):
     table_card = ui.card(
         "table",
         t("table.title", lang),
-        unit,
+        ui.chart_unit(view, "table"),
         [
             html.Div(id="area-table", className="table-scroll"),
             html.P(t("table.notes", lang), className="table-notes"),
@@ -656,7 +655,8 @@ def on_sync(ctx: Context, trigger, search: str | None, click=None, **values) -> 
 
 @_per_view
 def on_header(ctx: Context, search: str | None, host_url: str = "") -> tuple:
-    """Title, subtitle, breadcrumb, notices, key figures, language link, share link, card units."""
+    """Title, subtitle, breadcrumb, notices, key figures, language link, share link, card units and
+    source lines (an indicator change within the page changes the source, release and update date)."""
     view = view_of(ctx, search)
     lang, ind = view.lang, view.indicator
     terr = explore.territories(ctx)
@@ -666,7 +666,6 @@ def on_header(ctx: Context, search: str | None, host_url: str = "") -> tuple:
     subtitle = " · ".join(p for p in parts if p)
     base = (ctx.settings.base_url or host_url).rstrip("/")
     share = base + "/" + explore.permalink_search(ctx, view)
-    unit = ui.unit_label(ind, view.state.measure, lang)
     return (
         ind.text("title", lang),
         subtitle,
@@ -675,10 +674,8 @@ def on_header(ctx: Context, search: str | None, host_url: str = "") -> tuple:
         key_figure_tiles(ctx, view),
         lang_href(ctx, view),
         share,
-        unit,
-        unit,
-        unit,
-        unit,
+        *(ui.chart_unit(view, card) for card in MENU_CARDS),
+        *(ui.card_meta(ind, lang),) * len(MENU_CARDS),
     )
 
 
@@ -706,7 +703,7 @@ def on_map(ctx: Context, search: str | None, drawn: str | None, geo_url_of=None,
     view = view_of(ctx, search)
     table = explore.area_table(ctx, view)
     lang, measure = view.lang, view.state.measure
-    unit = ui.unit_label(view.indicator, measure, lang)
+    unit = ui.chart_unit(view, "map")
     summary = ui.map_summary(table, measure, unit, lang)
     listed = ui.unmapped(table, measure, unit, lang)
     if not explore.map_available(ctx, view) or table.empty or not table["has_polygon"].any():
@@ -756,7 +753,7 @@ def on_series(ctx: Context, search: str | None) -> tuple:
     lang, measure = view.lang, view.state.measure
     if table.empty:
         return figures.empty_figure(t("summary.none", lang)), None
-    unit = ui.unit_label(view.indicator, measure, lang)
+    unit = ui.chart_unit(view, "series")
     fig = figures.series_figure(
         table, colours=colours, measure=measure, unit=unit, step=view.state.step, lang=lang
     )
@@ -773,12 +770,15 @@ def on_ranking(ctx: Context, search: str | None, sort: dict | None) -> tuple:
     lang, measure = view.lang, view.state.measure
     if table.empty:
         return figures.empty_figure(t("summary.none", lang)), html.P(t("summary.none", lang))
-    unit = ui.unit_label(view.indicator, measure, lang)
+    unit = ui.chart_unit(view, "ranking")
     edges = figures.class_breaks(table["shown"])
     fig = figures.ranking_figure(
         table, edges=edges, colours=colours, measure=measure, unit=unit, lang=lang, highlight=view.highlight
     )
-    return fig, ui.area_table_component(table, view.indicator, measure, lang, sort, view.highlight)
+    table_component = ui.area_table_component(
+        table, view.indicator, measure, lang, sort, view.highlight, smoothed=view.smoothing
+    )
+    return fig, table_component
 
 
 def on_sort(trigger, clicks, sort: dict | None) -> dict:
@@ -798,12 +798,15 @@ def on_sort(trigger, clicks, sort: dict | None) -> dict:
     return {"col": col, "desc": col != "name"}
 
 
-def on_download(ctx: Context, search: str | None) -> dict:
-    """The table shown, as CSV (``dcc.Download`` data)."""
+def on_download(ctx: Context, search: str | None, host_url: str = "") -> dict:
+    """The table card's download button: the same file as its menu's CSV (``dcc.Download`` data):
+    the rows shown with their suppression, columns in the view's language, and a README with the
+    definition, source, licence, filters and how to cite."""
     view = view_of(ctx, search)
-    table = explore.in_group(ctx, view, explore.area_table(ctx, view))
-    name = f"{view.indicator.id}_{view.state.area}_{view.state.start}_{view.state.end}.csv"
-    return dcc.send_data_frame(export_frame(table).to_csv, name, index=False)
+    permalink = (ctx.settings.base_url or host_url).rstrip("/") + "/" + explore.permalink_search(ctx, view)
+    today = pd.Timestamp.today().date()
+    data = exports.export(ctx, view, "table", "csv", exports.DEFAULT_SIZE, permalink, today)
+    return dcc.send_bytes(data, exports.filename(view, "table", "csv"))
 
 
 DOWNLOAD_OUTPUTS: dict[str, Output] = {}
@@ -886,10 +889,8 @@ def register_callbacks(app: dash.Dash, ctx: Context) -> None:
         Output("key-figures", "children"),
         Output("lang-switch", "href"),
         Output("share-url", "value"),
-        Output("map-unit", "children"),
-        Output("series-unit", "children"),
-        Output("ranking-unit", "children"),
-        Output("table-unit", "children"),
+        *(Output(f"{card}-unit", "children") for card in MENU_CARDS),
+        *(Output(f"{card}-meta", "children") for card in MENU_CARDS),
         Input(LOCATION, "search"),
     )
     def header(search):
@@ -898,7 +899,7 @@ def register_callbacks(app: dash.Dash, ctx: Context) -> None:
         except WarehouseUnavailable:
             lang = lang_or_default(urlstate.parse(search or "").lang)
             msg = html.P(t("maintenance.text", lang), className="notice notice--error")
-            return (no_update, no_update, no_update, msg) + (no_update,) * 7
+            return (no_update, no_update, no_update, msg) + (no_update,) * (3 + 2 * len(MENU_CARDS))
 
     @app.callback(
         Output("map", "figure"),
@@ -960,7 +961,7 @@ def register_callbacks(app: dash.Dash, ctx: Context) -> None:
     def download(n, search):
         if not n:
             raise PreventUpdate
-        return on_download(ctx, search)
+        return on_download(ctx, search, flask.request.host_url + dash.get_relative_path("/").lstrip("/"))
 
     @app.callback(output=DOWNLOAD_OUTPUTS, inputs={"search": Input(LOCATION, "search")})
     @_guard

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import flask
 import plotly
+import plotly.graph_objects as go
 
 from observatory import api, explore, exports, figures
+from observatory import components as ui
 from observatory.explore import Context, View
 from observatory.i18n import t
 
@@ -78,7 +80,7 @@ def embed_figure(ctx: Context, view: View, chart: str):
         if not explore.map_available(ctx, view) or mapped.empty:
             fig = figures.empty_figure(explore.map_unavailable_text(ctx, view))
         else:
-            unit = exports.explore_unit(view.indicator, view.state.measure, view.lang)
+            unit = ui.chart_unit(view, "map")
             bounds = ctx.boundaries.bounds(view.map_country, view.map_level, sorted(mapped["code"]))
             bounds = (
                 (bounds["west"], bounds["south"], bounds["east"], bounds["north"])
@@ -96,6 +98,7 @@ def embed_figure(ctx: Context, view: View, chart: str):
                 view=figures.map_view(bounds, *MAP_SIZE),
                 highlight=view.highlight,
             )
+    fig = go.Figure(fig)
     fig.update_layout(autosize=True, height=None, width=None)
     return fig
 

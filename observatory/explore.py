@@ -461,6 +461,12 @@ class View:
     def breakdowns(self) -> dict[str, str]:
         return {b: self.state.breakdown(b) for b in BREAKDOWNS}
 
+    @property
+    def smoothing(self) -> bool:
+        """Whether the map, ranking and table show the empirical Bayes smoothed rate (a rate view
+        that asked for it, on a map of districts)."""
+        return bool(self.state.smooth) and self.state.measure == "rate" and self.map_level == "district"
+
 
 def defaults(ctx: Context, ind: Indicator | None = None) -> ViewState:
     """The state a bare URL shows for ``ind`` (the site's default indicator when None)."""
@@ -598,6 +604,7 @@ def _resolve(ctx: Context, version, raw: ViewState) -> View:
         compare=tuple(compare),
         lang=lang,
         group=group,
+        smooth=raw.smooth if measure == "rate" else "",
     )
 
     # The map: the level below the area, or the area among its siblings at the finest level.
@@ -758,6 +765,8 @@ def area_table(ctx: Context, view: View) -> pd.DataFrame:
         # the raw one. Only visible counts go in, so it cannot reveal a suppressed one.
         counted = out["count"].where(out["status"].isin(["value", "zero"]))
         out["smoothed"] = stats.empirical_bayes(counted, out["population"], ind.rate_per)
+        if view.smoothing:  # the reader asked to see (and shade) the smoothed rate
+            out["shown"] = out["smoothed"]
     polygons = _polygons(ctx, view.map_country, view.map_level)
     out["has_polygon"] = (
         # A membership test per row: Series.isin copies the whole set of a layer's codes each time.

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
+from observatory import components as ui
 from observatory import explore, figures
 from observatory.explore import Context, View
-from observatory.i18n import date_label, number, period_range_label, plotly_separators, t, t_or
+from observatory.i18n import date_label, period_range_label, plotly_separators, t, t_or
 
 IMAGE_CHARTS = ("map", "series", "ranking")
 CHARTS = (*IMAGE_CHARTS, "table")
@@ -86,13 +87,26 @@ class Meta:
     url: str
 
 
+WHOLE = ("count", "population", "population_year")  # written as integers: 168, not 168.0
+
+
+def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts, populations and years as integers (empty where suppressed or missing)."""
+    for col in WHOLE:
+        if col in frame.columns:
+            values = pd.to_numeric(frame[col], errors="coerce")
+            if (values.dropna() % 1 == 0).all():
+                frame[col] = values.astype("Int64")
+    return frame
+
+
 def area_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The area table as published: the columns a download carries (the card's CSV too)."""
-    return table[AREA_EXPORT_COLUMNS]
+    return _whole_numbers(table[AREA_EXPORT_COLUMNS].copy())
 
 
 def series_frame(table: pd.DataFrame, granularity: str) -> pd.DataFrame:
-    out = table[SERIES_EXPORT_COLUMNS].copy()
+    out = _whole_numbers(table[SERIES_EXPORT_COLUMNS].copy())
     fmt = "%Y" if granularity == "year" else "%Y-%m"
     out["period"] = pd.to_datetime(out["period"]).dt.strftime(fmt)
     return out
@@ -123,7 +137,10 @@ def filters_text(ctx: Context, view: View) -> list[tuple[str, str]]:
             t("export.filter.period", lang),
             period_range_label(view.start, view.end, ind.granularity, lang) if view.has_data else "—",
         ),
-        (t("export.filter.measure", lang), t(f"export.measure.{s.measure}", lang)),
+        (
+            t("export.filter.measure", lang),
+            t(f"export.measure.{'smoothed' if s.smooth else s.measure}", lang),
+        ),
     ]
     if ind.granularity == "month":
         out.append((t("export.filter.step", lang), t(f"step.{s.step}", lang)))
@@ -143,11 +160,16 @@ def metadata(ctx: Context, view: View, chart: str, url: str, today: dt.date) -> 
     lang, ind, s = view.lang, view.indicator, view.state
     terr = explore.territories(ctx)
     site = ctx.site.name[lang]
-    unit = explore_unit(ind, s.measure, lang)
+    unit = ui.chart_unit(view, chart)
     period = period_range_label(view.start, view.end, ind.granularity, lang) if view.has_data else ""
     chart_title = t(f"export.chart.{chart}", lang)
     subtitle_parts = [chart_title, terr.name(s.area), period, unit]
     subtitle_parts += [t_or(f"breakdown_values.{n}.{v}", lang, v) for n, v in s.breakdowns]
+    group = explore.groups(ctx).get(s.group)
+    if group and chart != "series":  # the group narrows the areas of the map, ranking and table
+        subtitle_parts.append(group.name(lang))
+    if s.compare and chart == "series":  # the compared areas are lines of the series only
+        subtitle_parts.append(t("export.compared", lang, areas=", ".join(terr.name(c) for c in s.compare)))
     subtitle = " · ".join(p for p in subtitle_parts if p)
     release = ind.get("source_release") or "—"
     publisher = ind.get("publisher", "")
@@ -207,15 +229,6 @@ def metadata(ctx: Context, view: View, chart: str, url: str, today: dt.date) -> 
     )
 
 
-def explore_unit(ind, measure: str, lang: str) -> str:
-    """``denuncias`` or ``denuncias por 100 000 mujeres`` (as the cards say)."""
-    unit = ind.text("unit", lang)
-    if measure != "rate":
-        return unit
-    who = t(f"denominator.{ind.denominator}", lang)
-    return t("measure.rate_unit", lang, unit=unit, per=number(ind.rate_per, lang), who=who)
-
-
 # --------------------------------------------------------------------------- data files
 
 
@@ -264,7 +277,7 @@ def chart_figure(ctx: Context, view: View, chart: str, size: tuple[int, int]) ->
     """The chart as the card draws it (the map as an SVG choropleth, so SVG/PDF stay vector)."""
     colours = figures.Colours.from_site(ctx.site)
     lang, measure = view.lang, view.state.measure
-    unit = explore_unit(view.indicator, measure, lang)
+    unit = ui.chart_unit(view, chart)
     if chart == "series":
         table = explore.series_table(ctx, view)
         if table.empty:

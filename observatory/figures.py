@@ -1,4 +1,4 @@
-"""Pure functions: a published table (``explore.area_table`` / ``series_table``) -> go.Figure.
+"""Pure functions: a published table (``explore.area_table`` / ``series_table``) -> a figure.
 
 No database and no Dash. Every number a figure shows is formatted here with the reader's
 language (``i18n.number``), so a hover label, a bar label and the table read the same.
@@ -26,11 +26,33 @@ COMPARE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 REFERENCE = {"parent": "#7a7a7a", "country": "#2b2b2b"}
 
 
-def _figure(data: list[dict], layout: dict) -> go.Figure:
-    """A figure from plain dicts, without plotly's property-by-property validation (about four
-    times faster: the callbacks build one per interaction). tests/test_figures.py builds every
-    figure of this module again with validation, so a misspelt property still fails there."""
-    return go.Figure(data=data, layout=layout, _validate=False)
+class FigureSpec(dict):
+    """A figure as the plain dicts Dash sends (``{"data": [...], "layout": {...}}``).
+
+    The callbacks build one per chart per interaction: making a ``go.Figure`` of it, even without
+    validation, deep-copies it twice (on creation and when Dash serialises it), a fifth of a cold
+    interaction. ``figure`` (and ``data`` / ``layout``) build the validated ``go.Figure`` on demand,
+    for exports and tests: a misspelt property fails there.
+    """
+
+    @property
+    def figure(self) -> go.Figure:
+        return go.Figure(dict(self))
+
+    @property
+    def data(self):
+        return self.figure.data
+
+    @property
+    def layout(self):
+        return self.figure.layout
+
+    def to_json(self) -> str:
+        return self.figure.to_json()
+
+
+def _figure(data: list[dict], layout: dict) -> FigureSpec:
+    return FigureSpec(data=data, layout=layout)
 
 
 @dataclass(frozen=True)
@@ -278,7 +300,7 @@ def choropleth(
     view: dict,
     highlight: str | None = None,
     group: list[str] | tuple[str, ...] = (),
-) -> go.Figure:
+) -> FigureSpec:
     """The map of sub-areas: one category per area (no data, suppressed, zero, value classes).
 
     ``geojson`` may be a URL, which plotly.js fetches once and caches; features are matched on
@@ -363,7 +385,7 @@ def series_figure(
     unit: str,
     step: str,
     lang: str,
-) -> go.Figure:
+) -> FigureSpec:
     """The selected area's series with its parent and the country as reference lines, plus
     compared areas. Provisional or partial periods are drawn dashed; hidden cells are gaps.
 
@@ -491,7 +513,7 @@ def ranking_figure(
     unit: str,
     lang: str,
     highlight: str | None = None,
-) -> go.Figure:
+) -> FigureSpec:
     """Horizontal bars of the sub-areas, highest first, in the map's class colours."""
     ordered = ranking_order(table).iloc[::-1]  # plotly draws the first category at the bottom
     cats = categories(ordered, edges)
@@ -532,7 +554,7 @@ def ranking_figure(
     return _figure([bar], layout)
 
 
-def empty_figure(message: str) -> go.Figure:
+def empty_figure(message: str) -> FigureSpec:
     """A blank figure carrying a message (no data for the view)."""
     layout = dict(
         xaxis={"visible": False},

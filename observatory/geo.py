@@ -3,7 +3,8 @@
 A layer is a GeoJSON FeatureCollection written by ``observatory.ingest.boundaries``: feature
 ``id`` = the official code (string), properties ``code`` and ``name``, lon/lat coordinates.
 The build writes ``{build_dir}/{country}-{level}.geojson`` (``pe-district``, ``sv-municipality``,
-...) from the data mirror; the repository ships public-domain Natural Earth departments as
+...) from the data mirror (El Salvador's 44 municipalities of 2024 are the union of their districts,
+``sv-district``, the 262 former municipalities); the repository ships public-domain Natural Earth departments as
 ``{shipped_dir}/ne-{country}-department.geojson``, so department maps work without a build.
 Without any layer for a level the UI shows a table instead of a map.
 """

@@ -4,19 +4,24 @@ For an area and a span of years: each institution's figure per year (chart and t
 between the highest and the lowest (absolute and %), the homologated figure where one was
 loaded, and how the institutions' definitions differ (from the catalogue's ``group_note``).
 The page is server-rendered from its query string (``area``, ``from``, ``to``, ``lang``), so every
-view is a link; the area picker is a plain GET form, usable without a mouse.
+view is a link; the area picker is a plain GET form, usable without a mouse. A value the page cannot
+use (an unknown area, a year that is not one, a year outside the data) is replaced by the default
+and said so in a notice, as on the explore page.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from observatory import explore, reconcile
+from observatory import components as ui
+from observatory import explore, reconcile, urlstate
 from observatory.db import WarehouseUnavailable
+from observatory.explore import Context, Notice
 from observatory.i18n import lang_or_default, number, t
 from observatory.reference import _page, _unavailable, context
 
@@ -25,8 +30,66 @@ PATH = "/instituciones"
 PALETTE = ("#4b1d6b", "#c2185b", "#00838f", "#ef6c00", "#546e7a", "#2e7d32")
 
 
-def _year(text: str | None, default: int) -> int:
-    return int(text) if isinstance(text, str) and re.fullmatch(r"\d{4}", text) else default
+def _notice(key: str, **params) -> Notice:
+    return Notice(key, tuple(sorted((k, str(v)) for k, v in params.items())))
+
+
+def _quoted(value) -> str:
+    """A reader's value as a notice may repeat it: codes and years as sent, anything else as '?'."""
+    ok = isinstance(value, str) and len(value) <= urlstate.MAX_VALUE_LENGTH and urlstate.is_safe(value)
+    return value if ok else "?"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The checked query: the area, the years shown, the years with data, and what was changed."""
+
+    code: str
+    start: int
+    end: int
+    first: int
+    last: int
+    notices: tuple[Notice, ...] = ()
+
+
+def resolve(ctx: Context, area=None, start=None, end=None) -> Selection:
+    """Check the query's ``area``, ``from`` and ``to`` against the territories and the group's years.
+
+    An unknown area, a year that is not four digits or a year outside the data falls back to the
+    default (the site's home area, the first or last year with data) with a notice saying so.
+    """
+    terr, cat = explore.territories(ctx), explore.catalogue(ctx)
+    notes: list[Notice] = []
+    choices = [ctx.country, *terr.children(ctx.country)]
+    home = (
+        next((c for c in terr.ancestors(ctx.site.default_area) if c in choices[1:]), ctx.country)
+        if ctx.site.default_area in terr
+        else ctx.country
+    )
+    code = home  # a regional site opens on its region
+    if area is not None and area != "":
+        if isinstance(area, str) and area in terr and terr.country_of(area) == ctx.country:
+            code = area
+        else:
+            notes.append(_notice("unknown_area", value=_quoted(area)))
+    members = [i for i in cat if i.get("group") == GROUP]
+    years = [p.year for i in members for p in (i.first_period, i.last_period) if p is not None]
+    first, last = (min(years), max(years)) if years else (2009, 2025)
+
+    def year(raw, default: int) -> int:
+        if raw is None or raw == "":
+            return default
+        if isinstance(raw, str) and re.fullmatch(r"\d{4}", raw.strip()):
+            value = int(raw)
+            if first <= value <= last:
+                return value
+            notes.append(_notice("years_clamped", first=first, last=last))
+            return min(max(value, first), last)
+        notes.append(_notice("bad_year", value=_quoted(raw), year=default))
+        return default
+
+    start_year, end_year = sorted((year(start, first), year(end, last)))
+    return Selection(code, start_year, end_year, first, last, tuple(dict.fromkeys(notes)))
 
 
 def chart(long: pd.DataFrame, lang: str) -> go.Figure:
@@ -60,26 +123,29 @@ def chart(long: pd.DataFrame, lang: str) -> go.Figure:
 
 
 def table(long: pd.DataFrame, lang: str) -> html.Table:
+    """Years as rows; each institution's own figure, the gap between them, then the homologated
+    figure in its own marked column (it never enters the gap: ``reconcile.gaps``)."""
     wide = reconcile.gaps(long)
-    names = sorted(long["institution"].unique())
+    names = reconcile.institutions(long)
     head = [
-        t("institutions.year", lang),
-        *names,
-        t("institutions.gap", lang),
-        t("institutions.gap_pct", lang),
+        html.Th(t("institutions.year", lang), scope="col"),
+        *[html.Th(n, scope="col") for n in names],
+        html.Th(t("institutions.gap", lang), scope="col"),
+        html.Th(t("institutions.gap_pct", lang), scope="col"),
+        html.Th(t("institutions.homologated", lang), scope="col", className="homologated"),
     ]
-    head.append(t("institutions.homologated", lang))
 
     def cell(value, decimals=0):
         return "—" if value is None or pd.isna(value) else number(value, lang, decimals)
 
     rows = []
     for r in wide.to_dict("records"):
-        hidden = {
-            row.institution
-            for row in long[(long["year"] == r["year"]) & long["hidden"]].itertuples(index=False)
-        }
+        year = long[long["year"] == r["year"]]
+        agreed_rows = year["status"] == reconcile.HOMOLOGATED
+        hidden = set(year.loc[year["hidden"] & ~agreed_rows, "institution"])
+        agreed_hidden = bool((year["hidden"] & agreed_rows).any())
         values = [t("status.suppressed", lang) if n in hidden else cell(r.get(n)) for n in names]
+        agreed = t("status.suppressed", lang) if agreed_hidden else cell(r[reconcile.HOMOLOGATED])
         rows.append(
             html.Tr(
                 [
@@ -87,14 +153,14 @@ def table(long: pd.DataFrame, lang: str) -> html.Table:
                     *[html.Td(v, className="num") for v in values],
                     html.Td(cell(r["gap"]), className="num"),
                     html.Td(cell(r["gap_pct"], 1), className="num"),
-                    html.Td(cell(r["homologated"]), className="num"),
+                    html.Td(agreed, className="num homologated"),
                 ]
             )
         )
     return html.Table(
         [
-            html.Caption(t("institutions.caption", lang)),
-            html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
+            html.Caption([t("institutions.caption", lang), " ", t("institutions.homologated_note", lang)]),
+            html.Thead(html.Tr(head)),
             html.Tbody(rows),
         ],
         className="data-table",
@@ -108,21 +174,14 @@ def layout(lang: str = "es", area: str | None = None, **query):
     try:
         terr = explore.territories(ctx)
         cat = explore.catalogue(ctx)
+        choice = resolve(ctx, area, query.get("from"), query.get("to"))
     except WarehouseUnavailable:
         return _unavailable(ctx, lang, "institutions", PATH)
+    code, start, end, first, last = choice.code, choice.start, choice.end, choice.first, choice.last
     choices = [ctx.country, *terr.children(ctx.country)]
-    home = (
-        next((c for c in terr.ancestors(ctx.site.default_area) if c in choices[1:]), ctx.country)
-        if ctx.site.default_area in terr
-        else ctx.country
-    )
-    code = area if isinstance(area, str) and area in terr else home  # a regional site opens on its region
+    if code not in choices:
+        choices.append(code)  # a finer area reached by a link stays selectable
     members = [i for i in cat if i.get("group") == GROUP]
-    years = [p.year for i in members for p in (i.first_period, i.last_period) if p is not None]
-    first, last = (min(years), max(years)) if years else (2009, 2025)
-    start = _year(query.get("from"), first)
-    end = _year(query.get("to"), last)
-    start, end = sorted((max(start, first), min(end, last)))
     long = reconcile.figures(
         ctx.warehouse,
         group=GROUP,
@@ -176,6 +235,12 @@ def layout(lang: str = "es", area: str | None = None, **query):
             html.H1(t("institutions.title", lang)),
             html.P(t("institutions.intro", lang)),
             picker,
+            html.Div(
+                ui.notices(choice.notices, lang),
+                id="institutions-notices",
+                className="notices",
+                role="status",
+            ),
             html.H2(f"{terr.name(code)}, {start}–{end}", id="institutions-heading"),
             *content,
             html.H2(t("institutions.definitions", lang)),

@@ -49,18 +49,37 @@ def figures(
     return frame.drop(columns=["disclosure"])
 
 
+HOMOLOGATED = "homologated"
+
+
+def institutions(long: pd.DataFrame) -> list[str]:
+    """The institutions whose own figures ``long`` holds (sorted): not the body that homologates."""
+    return sorted(long.loc[long["status"] != HOMOLOGATED, "institution"].unique())
+
+
 def gaps(long: pd.DataFrame) -> pd.DataFrame:
-    """Per year: every institution's figure as a column, the gap (max - min) and the gap in % of the min,
-    and the homologated figure where one was loaded. Years where fewer than two figures are visible
-    have no gap."""
+    """Per year: each institution's own figure as a column, the gap between them (max - min) and the
+    gap in % of the min, and the homologated figure in its own ``homologated`` column.
+
+    A homologated figure is the institutions' agreed count, not one more institution: it is never an
+    institution column and never enters the gap. Years where fewer than two institutions' figures
+    are visible have no gap; a year with only a homologated figure still has a row.
+    """
     if long.empty:
-        return pd.DataFrame(columns=["year", "gap", "gap_pct", "homologated"])
-    wide = long.pivot_table(index="year", columns="institution", values="value", aggfunc="sum")
+        return pd.DataFrame(columns=["year", "gap", "gap_pct", HOMOLOGATED])
+    agreed_rows = long["status"] == HOMOLOGATED
+    own = long[~agreed_rows]
+    years = sorted(long["year"].unique())
+    # min_count=1: a hidden figure (NaN) stays missing, never a 0 that would enter the gap.
+    wide = own.groupby(["year", "institution"])["value"].sum(min_count=1).unstack("institution")
+    wide = wide.reindex(years)
+    wide.columns.name = None
     visible = wide.notna().sum(axis=1)
     high, low = wide.max(axis=1), wide.min(axis=1)
     out = wide.copy()
     out["gap"] = (high - low).where(visible >= 2)
     out["gap_pct"] = ((high - low) / low * 100).where((visible >= 2) & (low > 0))
-    agreed = long[long["status"] == "homologated"].groupby("year")["value"].max()
-    out["homologated"] = agreed.reindex(out.index)
+    agreed = long[agreed_rows].groupby("year")["value"].max()
+    out[HOMOLOGATED] = agreed.reindex(out.index)
+    out.index.name = "year"
     return out.reset_index()

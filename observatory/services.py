@@ -35,7 +35,7 @@ from dash.exceptions import PreventUpdate
 from observatory import components as ui
 from observatory import explore, figures, queries, urlstate
 from observatory.db import WarehouseUnavailable
-from observatory.explore import Context, Indicator, View
+from observatory.explore import Context, Indicator, Notice, View
 from observatory.i18n import lang_or_default, number, period_range_label, t, t_or
 
 PATH = "/servicios"
@@ -130,15 +130,37 @@ def directory(ctx: Context) -> Directory:
 
 def resolve(ctx: Context, raw: ServicesState) -> ServicesState:
     """A state the page can show: a known area of the site's country, known types."""
+    return check(ctx, raw)[0]
+
+
+def check(ctx: Context, raw: ServicesState) -> tuple[ServicesState, tuple[Notice, ...]]:
+    """``resolve`` and what it changed: an unknown area or service type gets a notice (the
+    explore page's ``notice.*`` messages), and the page shows the default in its place."""
     terr = explore.territories(ctx)
-    area = raw.area if raw.area in terr and terr.country_of(raw.area) == ctx.country else default_area(ctx)
+    notes: list[Notice] = []
+    area = raw.area
+    if not (area in terr and terr.country_of(area) == ctx.country):
+        if area:
+            notes.append(_notice("unknown_area", value=_quoted(area)))
+        area = default_area(ctx)
     known = directory(ctx).all_types
     types = raw.types
     if types:
+        notes += [_notice("unknown_service_type", value=_quoted(k)) for k in types if k not in known]
         types = tuple(k for k in known if k in types)
         if not types or set(types) == set(known):
             types = None  # nothing known was asked for, or everything: every type
-    return ServicesState(area=area, types=types, lang=raw.lang)
+    return ServicesState(area=area, types=types, lang=raw.lang), tuple(notes)
+
+
+def _notice(key: str, **params) -> Notice:
+    return Notice(key, tuple(sorted((k, str(v)) for k, v in params.items())))
+
+
+def _quoted(value: str) -> str:
+    """A reader's value as a notice may repeat it: codes as sent, anything else as '?'."""
+    ok = len(value) <= urlstate.MAX_VALUE_LENGTH and urlstate.is_safe(value)
+    return value if ok else "?"
 
 
 def type_filter(state: ServicesState) -> list[str]:
@@ -523,7 +545,6 @@ def no_directory_note(lang: str) -> html.Div:
         ],
         className="notice",
         id="svc-none",
-        role="status",
     )
 
 
@@ -593,7 +614,7 @@ def layout(lang: str = "es", **query):
             className="view-head",
         ),
         html.P(t("services.intro", lang)),
-        html.Div(id="svc-notice"),
+        html.Div(id="svc-notice", className="notices", role="status", **{"aria-live": "polite"}),
         html.Section(
             [
                 html.Div(
@@ -787,7 +808,7 @@ def on_content(ctx: Context, search: str | None, viewport=None, geo_url_of=None)
 
     geo_url_of = geo_url_of or geo_url
 
-    state = resolve(ctx, parse(search))
+    state, notes = check(ctx, parse(search))
     lang = state.lang
     terr = explore.territories(ctx)
     d = directory(ctx)
@@ -809,7 +830,7 @@ def on_content(ctx: Context, search: str | None, viewport=None, geo_url_of=None)
             if p
         ),
         "breadcrumb": _breadcrumb(ctx, state),
-        "notice": None if d.loaded else no_directory_note(lang),
+        "notice": [*ui.notices(notes, lang), *([] if d.loaded else [no_directory_note(lang)])] or None,
         "lang_href": _other_lang_href(ctx, state),
         "unit": ui.unit_label(ind, view.state.measure, lang) if view is not None else "",
         "meta": ui.card_meta(ind, lang, t("services.period", lang, period=period))

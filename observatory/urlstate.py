@@ -13,6 +13,8 @@ ind            indicator id from the catalogue                             pe_fe
 area           official territorial code (Peru: ubigeo 2/4/6 digits)       1501
 from, to       first and last period: YYYY-MM (monthly) or YYYY (yearly)   2024-01, 2025-02
 measure        count | rate (rate per 100,000 where there is a population) rate
+               | smoothed (a rate; district maps, ranking and table shaded
+               by the empirical Bayes smoothed rate, labelled as such)
 step           month | year: the time series' step (monthly indicators)    year
 compare        up to 5 territorial codes drawn beside the area, comma list 01,07
 group          a territory group (data/groups/): filters the ranking and    lima_callao
@@ -35,6 +37,7 @@ from urllib.parse import parse_qs, urlencode
 from observatory.schema import BREAKDOWNS
 
 MAX_COMPARE = 5
+SMOOTHED = "smoothed"  # the measure value of a rate whose district maps are smoothed
 MAX_VALUE_LENGTH = 64
 KEYS = {
     "indicator": "ind",
@@ -65,6 +68,7 @@ class ViewState:
     compare: tuple[str, ...] = ()
     lang: str = ""
     group: str = ""
+    smooth: str = ""  # "1": district maps show the smoothed rate (written as measure=smoothed)
 
     def breakdown(self, name: str) -> str:
         return dict(self.breakdowns).get(name, "total")
@@ -106,17 +110,20 @@ def parse(query: str | Mapping | None) -> ViewState:
         code = code.strip()
         if code and code not in compare:
             compare.append(code)
+    measure = get.get("measure", "")
+    smooth = "1" if measure == SMOOTHED else ""
     return ViewState(
         indicator=get.get("ind", ""),
         area=get.get("area", ""),
         start=get.get("from", ""),
         end=get.get("to", ""),
-        measure=get.get("measure", ""),
+        measure="rate" if smooth else measure,
         step=get.get("step", ""),
         breakdowns=normalise_breakdowns({b: get.get(b, "") for b in BREAKDOWNS}),
         compare=tuple(compare[: MAX_COMPARE * 2]),  # resolve() trims to MAX_COMPARE and says so
         lang=get.get("lang", ""),
         group=get.get("group", ""),
+        smooth=smooth,
     )
 
 
@@ -127,6 +134,9 @@ def to_params(state: ViewState, defaults: ViewState) -> dict[str, str]:
         value, default = getattr(state, name), getattr(defaults, name)
         if name == "breakdowns":
             out.update({k: v for k, v in value if v != "total"})
+            continue
+        if name == "measure" and state.smooth:
+            out["measure"] = SMOOTHED  # a rate, smoothed on district maps
             continue
         if value == default or value in ("", ()):
             continue

@@ -67,7 +67,7 @@ def live(settings, real_warehouse) -> Settings:
 
 
 def made_up_sv_femicides(codes: list[str]) -> pd.DataFrame:
-    """Made-up yearly femicide counts for El Salvador's municipalities (never official figures),
+    """Made-up yearly femicide counts for El Salvador's districts (never official figures),
     in the generic long format; a pure function of code and year so tests can recompute them."""
     rows = [
         {
@@ -85,26 +85,23 @@ def made_up_sv_femicides(codes: list[str]) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def sv_warehouse(real_warehouse, tmp_path_factory) -> Path:
     """A copy of the real warehouse (and its boundary layers) with made-up El Salvador femicides
-    by municipality loaded through the generic CSV, for the app run with the El Salvador pack."""
+    by district (the 262 former municipalities) loaded through the generic CSV, for the app run with the El Salvador pack."""
     import duckdb
 
     from observatory.ingest.boundaries import build_boundaries
-    from observatory.ingest.sources import load_declared, locate
+    from observatory.ingest.boundaries_step import declared_layers
     from observatory.ingest.warehouse import ingest
 
     folder = tmp_path_factory.mktemp("sv")
     shutil.copyfile(real_warehouse, folder / "observatory.duckdb")
     s = Settings.from_env(environ={}, warehouse=str(folder / "observatory.duckdb"), mirror=str(MIRROR))
-    declared = load_declared(s)
-    layers = {
-        key: locate(s, declared.file("sv_digestyc", key=key)) for key in ("sv-department", "sv-municipality")
-    }
+    layers = {k: v for k, v in declared_layers(s, log=lambda _: None).items() if k.startswith("sv-")}
     build_boundaries(layers, s.geo_dir)  # El Salvador's layers only (Peru's are not needed here)
     con = duckdb.connect(str(real_warehouse), read_only=True)
     codes = [
         r[0]
         for r in con.execute(
-            "SELECT code FROM territories WHERE country = 'SV' AND level = 'municipality'"
+            "SELECT code FROM territories WHERE country = 'SV' AND level = 'district'"
         ).fetchall()
     ]
     con.close()

@@ -97,7 +97,7 @@ def test_indicators_and_territories(client):
     inds = get(client, "/api/v1/indicators?lang=en").json["data"]
     vcm = next(i for i in inds if i["id"] == "pe_denuncias_vcm")
     assert vcm["title"].startswith("Police complaints") and vcm["first_period"] == "2024-01"
-    assert vcm["measures"] == ["count", "rate"] and vcm["source"]["release"] == "tiny-1"
+    assert vcm["measures"] == ["count", "rate", "smoothed"] and vcm["source"]["release"] == "tiny-1"
     deps = get(client, "/api/v1/territories?level=department").json["data"]
     assert {d["code"] for d in deps} >= {"01", "15"}
     lima = get(client, "/api/v1/territories?parent=15").json["data"]

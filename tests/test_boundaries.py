@@ -3,6 +3,7 @@ then the real mirror files and the shipped Natural Earth departments."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import math
@@ -230,6 +231,78 @@ def test_a_truncated_output_is_rebuilt(tmp_path):
     assert len(shapes(tmp_path / "pe-district.geojson")) == 2
 
 
+def reform_files(folder: Path, crosswalk: str) -> tuple[Path, Path]:
+    """Made-up reform files (municipalities, crosswalk) in the shape of data/countries/sv/."""
+    municipalities = folder / "municipios.csv"
+    municipalities.write_text("code,name,department\n0620,Oeste,06\n0621,Este,06\n", encoding="utf-8")
+    links = folder / "crosswalk.csv"
+    links.write_text(crosswalk, encoding="utf-8")
+    return municipalities, links
+
+
+def test_a_reform_builds_districts_and_dissolves_them_into_municipalities(tmp_path):
+    # Three former municipalities in a row; the two western ones become one municipality.
+    source = write_layer(
+        tmp_path / "mun.geojson",
+        [
+            ({"COD_MUN4": "0601", "NOM_MUN": "UNO"}, square(-89.3, 13.6, 0.1)),
+            ({"COD_MUN4": "0602", "NOM_MUN": "DOS"}, square(-89.2, 13.6, 0.1)),
+            ({"COD_MUN4": "0603", "NOM_MUN": "TRES"}, square(-89.1, 13.6, 0.1)),
+        ],
+    )
+    municipalities, links = reform_files(
+        tmp_path, "former_code,former_name,municipality_code\n0601,Uno,0620\n0602,Dos,0620\n0603,Tres,0621\n"
+    )
+    assert boundaries.with_reform({"sv-municipality": source}, tmp_path / "none.csv", links) == {
+        "sv-municipality": source
+    }
+    layers = boundaries.with_reform({"sv-municipality": source}, municipalities, links)
+    assert layers == {
+        "sv-district": source,
+        "sv-municipality": boundaries.Dissolve("sv-district", links, municipalities),
+    }
+    out = tmp_path / "out"
+    summary = build_boundaries(layers, out)
+    districts, merged = shapes(out / "sv-district.geojson"), shapes(out / "sv-municipality.geojson")
+    assert list(districts) == ["0601", "0602", "0603"] and list(merged) == ["0620", "0621"]
+    names = [f["properties"] for f in json.loads((out / "sv-municipality.geojson").read_text())["features"]]
+    assert names == [{"code": "0620", "name": "Oeste"}, {"code": "0621", "name": "Este"}]
+    west = merged["0620"]
+    assert west.geom_type == "Polygon" and len(west.interiors) == 0
+    assert west.equals(shapely.union(districts["0601"], districts["0602"]))
+    assert west.area == pytest.approx(0.02, rel=1e-9) and merged["0621"].equals(districts["0603"])
+    assert shapely.coverage_is_valid(list(merged.values()))
+    assert {k: (v["features"], v["built"]) for k, v in summary.items()} == {
+        "sv-district": (3, True),
+        "sv-municipality": (2, True),
+    }
+    # Up to date until the crosswalk changes; then only the dissolved layer is rebuilt.
+    assert not any(v["built"] for v in build_boundaries(layers, out).values())
+    links.write_text(
+        "former_code,former_name,municipality_code\n0601,Uno,0620\n0602,Dos,0621\n0603,Tres,0621\n",
+        encoding="utf-8",
+    )
+    again = build_boundaries(layers, out)
+    assert (again["sv-district"]["built"], again["sv-municipality"]["built"]) == (False, True)
+    assert shapes(out / "sv-municipality.geojson")["0621"].area == pytest.approx(0.02, rel=1e-9)
+
+
+def test_a_district_without_municipality_stops_the_dissolve(tmp_path):
+    source = write_layer(
+        tmp_path / "mun.geojson",
+        [
+            ({"COD_MUN4": "0601", "NOM_MUN": "UNO"}, square(-89.3, 13.6, 0.1)),
+            ({"COD_MUN4": "0602", "NOM_MUN": "DOS"}, square(-89.2, 13.6, 0.1)),
+        ],
+    )
+    municipalities, links = reform_files(tmp_path, "former_code,municipality_code\n0601,0620\n0602,0699\n")
+    with pytest.raises(ValueError, match=r"parents without a name: \['0699'\]"):
+        build_boundaries(boundaries.with_reform({"sv-municipality": source}, municipalities, links), tmp_path)
+    links.write_text("former_code,municipality_code\n0601,0620\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"areas without a parent: \['0602'\]"):
+        build_boundaries(boundaries.with_reform({"sv-municipality": source}, municipalities, links), tmp_path)
+
+
 def test_tiers_double_from_the_finest_to_the_coarsest():
     s = boundaries.Simplify(tolerance=0.016, finest=0.001, relative=0.1, snap=0, gap=0)
     assert s.tiers() == [0.001, 0.002, 0.004, 0.008, 0.016]
@@ -338,7 +411,11 @@ def mirror_build(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
     if not MIRROR.is_dir():
         pytest.skip(f"the data mirror {MIRROR} is not there")
     out = tmp_path_factory.mktemp("boundaries")
-    return out, build_boundaries(boundaries.mirror_layers(MIRROR), out)
+    reform = ROOT / "data" / "countries" / "sv"
+    layers = boundaries.with_reform(
+        boundaries.mirror_layers(MIRROR), reform / "municipios_2024.csv", reform / "crosswalk_2024.csv"
+    )
+    return out, build_boundaries(layers, out)
 
 
 @needs_mirror
@@ -349,7 +426,8 @@ def test_mirror_layers_have_every_official_area(mirror_build):
         "pe-district": (1891, 6),
         "pe-province": (196, 4),
         "pe-department": (25, 2),
-        "sv-municipality": (262, 4),
+        "sv-district": (262, 4),
+        "sv-municipality": (44, 4),
         "sv-department": (14, 2),
     }
     for key, (count, width) in expected.items():
@@ -368,7 +446,29 @@ def test_mirror_layers_have_every_official_area(mirror_build):
         for f in json.loads((out / "pe-district.geojson").read_text())["features"]
     }
     assert (names["150101"], names["070105"], names["080101"]) == ("Lima", "La Punta", "Cusco")
-    assert summary["sv-municipality"]["dropped"] == 9  # the border zones without a code
+    assert summary["sv-district"]["dropped"] == 9  # the border zones without a code
+
+
+@needs_mirror
+@pytest.mark.slow
+def test_el_salvadors_municipalities_are_the_union_of_their_districts(mirror_build):
+    out, _ = mirror_build
+    districts, municipalities = shapes(out / "sv-district.geojson"), shapes(out / "sv-municipality.geojson")
+    parent = {
+        r["former_code"]: r["municipality_code"]
+        for r in csv.DictReader((ROOT / "data/countries/sv/crosswalk_2024.csv").open(encoding="utf-8"))
+    }
+    assert set(parent) == set(districts) and set(parent.values()) == set(municipalities)
+    for code, municipality in municipalities.items():
+        mine = [g for c, g in districts.items() if parent[c] == code]
+        assert municipality.symmetric_difference(shapely.union_all(mine)).area < 1e-9, code
+    # San Salvador Centro: San Salvador, Mejicanos, Ayutuxtepeque, Cuscatancingo, Ciudad Delgado.
+    assert municipalities["0623"].contains(districts["0614"].representative_point())
+    names = {
+        f["id"]: f["properties"]["name"]
+        for f in json.loads((out / "sv-municipality.geojson").read_text())["features"]
+    }
+    assert (names["0623"], names["0527"]) == ("San Salvador Centro", "La Libertad Costa")
 
 
 @needs_mirror

@@ -6,7 +6,10 @@ Dash wiring only passes values through. Exact values come from tests/fixtures/ti
 
 from __future__ import annotations
 
+import base64
+import io
 import re
+import zipfile
 
 import pytest
 from dash import Patch, no_update
@@ -57,7 +60,10 @@ def find(component, cid):
 
 def header(ctx, search):
     out = dashboard.on_header(ctx, search, "http://example.org/")
-    keys = ("title", "subtitle", "breadcrumb", "notices", "key", "lang", "share", "u1", "u2", "u3", "u4")
+    keys = ("title", "subtitle", "breadcrumb", "notices", "key", "lang", "share")
+    keys += tuple(f"unit-{c}" for c in dashboard.MENU_CARDS) + tuple(
+        f"meta-{c}" for c in dashboard.MENU_CARDS
+    )
     return dict(zip(keys, out, strict=True))
 
 
@@ -224,20 +230,27 @@ def test_series_card(ctx):
     assert "feb. 2025" in text(table)
 
 
-def test_download_is_the_table_shown(ctx):
-    data = dashboard.on_download(ctx, "?from=2024-01&to=2025-02&measure=count")
-    assert data["filename"] == "pe_denuncias_vcm_PE_2024-01_2025-02.csv"
-    lines = data["content"].splitlines()
-    assert lines[0].startswith("country,code,name,level,status,count,rate")
-    assert any(line.startswith("PE,01,Amazonas,department,value,168.0") for line in lines)
+def test_download_button_gives_the_menu_file_of_the_table_shown(ctx):
+    search = "?from=2024-01&to=2025-02&measure=count"
+    data = dashboard.on_download(ctx, search, "http://example.org/")
+    assert data["filename"] == "pe_denuncias_vcm_PE_2024-01_2025-02_table.csv.zip"
+    assert data["base64"] is True
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(data["content"]))) as z:
+        names = sorted(z.namelist())
+        lines = z.read(names[1]).decode("utf-8-sig").splitlines()
+        readme = z.read("README.txt").decode("utf-8")
+    assert names == ["README.txt", "pe_denuncias_vcm_PE_2024-01_2025-02_table.csv"]
+    assert lines[0].startswith("país,código,nombre,nivel,estado,número")  # the view's language
+    assert any(line.startswith("PE,01,Amazonas,department,value,168,84.0,") for line in lines)
+    assert "http://example.org/?from=2024-01&to=2025-02&measure=count" in readme
 
 
 def test_english(ctx):
     h = header(ctx, "?lang=en&measure=count")
     assert h["title"].startswith("Police complaints")
-    assert h["u1"] == "complaints"
+    assert h["unit-map"] == "complaints"
     assert text(find(h["key"], "kf-total")) == "1,464"
-    assert header(ctx, "?lang=en")["u1"] == "complaints per 100,000 women"
+    assert header(ctx, "?lang=en")["unit-map"] == "complaints per 100,000 women"
     assert h["lang"] == "/?measure=count"
 
 
@@ -321,3 +334,48 @@ def test_the_site_comes_from_its_configuration(tiny_warehouse, tmp_path):
     custom.write_text(text_.replace('primary = "#4b1f6f"', 'primary = "purple"'), encoding="utf-8")
     with pytest.raises(SiteError, match="primary"):
         create_app(Settings.from_env(environ={}, warehouse=str(tiny_warehouse), site=str(custom)))
+
+
+def test_switching_indicator_changes_every_card_source_line(ctx):
+    """The cards' source, release and update date follow the indicator the URL names (the page is
+    not rebuilt when only the query string changes)."""
+    police, cem = header(ctx, ""), header(ctx, "?ind=pe_cem_casos")
+    for card in dashboard.MENU_CARDS:
+        assert text(police[f"meta-{card}"]) == text(police["meta-map"])
+        assert text(cem[f"meta-{card}"]) == text(cem["meta-map"])
+    assert text(police["meta-map"]) != text(cem["meta-map"])
+    for h, ind in ((police, "pe_denuncias_vcm"), (cem, "pe_cem_casos")):
+        publisher = explore.catalogue(ctx)[ind].get("publisher")
+        assert publisher and publisher in text(h["meta-map"])
+
+
+def test_smoothed_rate_on_a_district_map_is_shown_labelled_and_kept_in_the_url(ctx):
+    """measure=smoothed: district maps, ranking and table show the empirical Bayes rate (labelled
+    as such, beside the raw rate); the series and other levels keep the raw rate."""
+    out = dashboard.on_sync(ctx, "f-measure", "?area=0101", measure="smoothed")
+    assert out["search"] == "?area=0101&measure=smoothed"
+    assert dashboard.on_sync(ctx, "url", out["search"])["measure.value"] == "smoothed"
+    view = dashboard.view_of(ctx, out["search"])
+    assert view.smoothing and view.state.measure == "rate"
+    table = explore.area_table(ctx, view).set_index("code")
+    raw = explore.area_table(ctx, dashboard.view_of(ctx, "?area=0101")).set_index("code")
+    # Chachapoyas 010101 (10 a month, 15,000 women) and Asunción 010102 (2 a month, 1,000 women):
+    # the small district's rate is pulled towards the mean, the shown value is the smoothed one.
+    assert list(table["shown"]) == list(table["smoothed"]) and list(raw["shown"]) == list(raw["rate"])
+    assert raw.loc["010102", "rate"] > table.loc["010102", "shown"] > raw.loc["010101", "rate"]
+    h = header(ctx, out["search"])
+    assert h["unit-map"] == h["unit-ranking"] == h["unit-table"]
+    assert h["unit-map"].endswith("tasa suavizada (Bayes empírico)")
+    assert "suavizada" not in h["unit-series"]
+    _, component = dashboard.on_ranking(ctx, out["search"], None)
+    assert "Tasa suavizada" in text(component)
+    # One level up the map shows provinces: the raw rate, the choice kept for the way back down.
+    up = dashboard.view_of(ctx, "?area=01&measure=smoothed")
+    assert not up.smoothing and explore.canonical_search(ctx, up) == "?area=01&measure=smoothed"
+    assert "suavizada" not in header(ctx, "?area=01&measure=smoothed")["unit-map"]
+    # Back to a plain rate or to counts drops it.
+    assert (
+        dashboard.on_sync(ctx, "f-measure", out["search"], measure="count")["search"]
+        == "?area=0101&measure=count"
+    )
+    assert dashboard.on_sync(ctx, "f-measure", out["search"], measure="rate")["search"] == "?area=0101"

@@ -1,8 +1,10 @@
 """Country packs side by side: Peru and El Salvador from one warehouse, and El Salvador's 2024
-reform lining up series before and after May 2024 through a (made-up) crosswalk."""
+reform (Decreto Legislativo 762: 44 municipalities of 262 districts) lining up series before and
+after May 2024 through its crosswalk (data/countries/sv/)."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from tests.conftest import MIRROR, needs_mirror
 from tests.test_callbacks import text
 
 DATA = Path(Settings.from_env(environ={}).data_dir)
+REFORM = DATA / "countries" / "sv"
 
 
 def test_both_packs_load_with_their_levels_labels_and_help_lines():
@@ -69,12 +72,16 @@ def test_a_pack_without_help_line_name_or_with_equal_number_marks_is_refused(tmp
     assert str(info.value) == message
 
 
-@needs_mirror
-def test_el_salvador_departments_and_municipalities_sit_beside_peru(real_warehouse):
-    con = duckdb.connect(str(real_warehouse), read_only=True)
-    levels = dict(
+def sv_levels(con) -> dict[str, int]:
+    return dict(
         con.execute("SELECT level, count(*) FROM territories WHERE country = 'SV' GROUP BY 1").fetchall()
     )
+
+
+@needs_mirror
+def test_el_salvador_departments_municipalities_and_districts_sit_beside_peru(real_warehouse):
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    levels = sv_levels(con)
     names = dict(
         con.execute(
             "SELECT code, name FROM territories WHERE country = 'SV' AND level = 'department'"
@@ -87,48 +94,70 @@ def test_el_salvador_departments_and_municipalities_sit_beside_peru(real_warehou
         "SELECT count(*) FROM territories WHERE country = 'PE' AND level = 'department'"
     ).fetchone()[0]
     con.close()
-    assert levels == {"country": 1, "department": 14, "municipality": 262}
+    assert levels == {"country": 1, "department": 14, "municipality": 44, "district": 262}
     assert names["09"] == "Cabañas" and names["14"] == "La Unión" and names["01"] == "Ahuachapán"
     assert women == 3_024_742  # 2007 census, PROVENANCE.txt
     assert peru == 26
 
 
-def made_up_reform(data: Path, former: pd.DataFrame) -> dict[str, str]:
-    """Invented codes 'T01'.. grouping each department's former municipalities in threes-ish:
-    NOT official codes; only the shape of the real files."""
-    mapping, municipalities = {}, []
-    for dept, group in former.groupby("parent_code"):
-        codes = sorted(group["code"])
-        size = max(1, len(codes) // 3)
-        for i, code in enumerate(codes):
-            new = f"T{dept}{min(i // size, 2)}"
-            mapping[code] = new
-        for j in sorted({mapping[c] for c in codes}):
-            municipalities.append({"code": j, "name": f"Municipio de prueba {j}", "department": dept})
-    folder = data / "countries" / "sv"
-    folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(municipalities).to_csv(folder / "municipios_2024.csv", index=False)
-    pd.DataFrame({"former_code": list(mapping), "municipality_code": list(mapping.values())}).to_csv(
-        folder / "crosswalk_2024.csv", index=False
+@needs_mirror
+def test_each_district_sits_in_the_municipality_the_decree_gives_it(real_warehouse):
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    rows = con.execute(
+        """SELECT d.code, d.name, m.code, m.name, m.parent_code, d.vintage_note
+           FROM territories d JOIN territories m ON m.country = d.country AND m.code = d.parent_code
+           WHERE d.country = 'SV' AND d.level = 'district'"""
+    ).fetchall()
+    women = dict(
+        con.execute(
+            """SELECT t.level, sum(p.value) FROM population p
+               JOIN territories t ON t.country = p.country AND t.code = p.territory_code
+               WHERE p.country = 'SV' AND p.sex = 'female' GROUP BY 1"""
+        ).fetchall()
     )
-    return mapping
+    con.close()
+    parent = {code: (name, municipality, m_name) for code, name, municipality, m_name, _, _ in rows}
+    assert len(parent) == 262 and len({m for _, m, _ in parent.values()}) == 44
+    assert parent["0614"] == ("San Salvador", "0623", "San Salvador Centro")
+    assert parent["0511"] == ("Santa Tecla", "0528", "La Libertad Sur")
+    assert parent["0619"] == ("Ciudad Delgado", "0623", "San Salvador Centro")
+    assert parent["0427"] == ("San José Cancasque", "0436", "Chalatenango Sur")
+    assert parent["1213"] == ("San Antonio del Mosco", "1221", "San Miguel Norte")
+    assert parent["1415"] == ("San José La Fuente", "1419", "La Unión Norte")
+    assert parent["0301"] == ("Acajutla", "0320", "Sonsonate Oeste")
+    assert parent["0210"] == ("Santa Ana", "0215", "Santa Ana Centro")
+    # A district stays in its department; every level adds up to the 2007 census.
+    assert all(code[:2] == department for code, _, _, _, department, _ in rows)
+    assert all("distrito desde entonces" in note for *_, note in rows)
+    assert women == dict.fromkeys(("country", "department", "municipality", "district"), 3_024_742)
 
 
 @needs_mirror
-def test_series_before_and_after_the_2024_reform_line_up_through_the_crosswalk(tmp_path, real_warehouse):
-    data = tmp_path / "data"
-    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("cache", "warehouse"))
-    con = duckdb.connect(str(real_warehouse), read_only=True)
-    former = con.execute(
-        "SELECT code, parent_code FROM territories WHERE country = 'SV' AND level = 'municipality'"
-    ).df()
-    con.close()
-    mapping = made_up_reform(data, former)
-    settings = Settings.from_env(
-        environ={}, data_dir=str(data), warehouse=str(tmp_path / "wh" / "o.duckdb"), mirror=str(MIRROR)
+def test_the_reform_files_are_what_make_reform_derives_from_the_decree():
+    spec = importlib.util.spec_from_file_location("make_reform", REFORM / "make_reform.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    former = pd.read_csv(MIRROR / "geo/sv/sv_municipios_munA_attributes_pop2007.csv", dtype=str)
+    municipalities, crosswalk = module.derive(
+        {
+            (r.COD_DPTO, module.fold(r.NOM_MUN)): r.COD_MUN4
+            for r in former.dropna(subset=["COD_MUN4"]).itertuples()
+        }
     )
-    build(settings, log=lambda _: None)
+    committed = {
+        name: pd.read_csv(REFORM / name, dtype=str) for name in ("municipios_2024.csv", "crosswalk_2024.csv")
+    }
+    assert committed["municipios_2024.csv"].to_dict("records") == municipalities
+    assert committed["crosswalk_2024.csv"].to_dict("records") == crosswalk
+    assert len(municipalities) == 44 and len(crosswalk) == len({r["former_code"] for r in crosswalk}) == 262
+    # New codes continue each department's numbers in the decree's order (Hacienda's CAT-013).
+    assert [m["code"] for m in municipalities[:3]] == ["0113", "0114", "0115"]
 
+
+@needs_mirror
+def test_series_before_and_after_the_2024_reform_line_up_through_the_crosswalk(live):
+    links = pd.read_csv(REFORM / "crosswalk_2024.csv", dtype=str)
+    mapping = dict(zip(links["former_code"], links["municipality_code"], strict=True))
     # The same made-up femicide figures keyed by the former codes: 2023 (municipalities then) and
     # 2025 (districts now). Codes lost their leading zero, as spreadsheets do.
     rows = []
@@ -142,14 +171,11 @@ def test_series_before_and_after_the_2024_reform_line_up_through_the_crosswalk(t
                     "value": i % 4,
                 }
             )
-    path = tmp_path / "sv.csv"
+    path = live.warehouse_path.parent / "sv.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
-    ingest(settings, "generic", path, country="SV", release="prueba", log=lambda _: None)
+    ingest(live, "generic", path, country="SV", release="prueba", log=lambda _: None)
 
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    levels = dict(
-        con.execute("SELECT level, count(*) FROM territories WHERE country = 'SV' GROUP BY 1").fetchall()
-    )
+    con = duckdb.connect(str(live.warehouse_path), read_only=True)
     by_new = con.execute(
         """SELECT year(period), territory_code, value FROM rollup
            WHERE indicator_id = 'sv_feminicidios' AND level = 'municipality' ORDER BY 1, 2"""
@@ -160,7 +186,6 @@ def test_series_before_and_after_the_2024_reform_line_up_through_the_crosswalk(t
         ).fetchall()
     )
     con.close()
-    assert levels["district"] == 262 and levels["municipality"] == len(set(mapping.values()))
     expected: dict[str, float] = {}
     for i, code in enumerate(sorted(mapping)[:40]):
         expected[mapping[code]] = expected.get(mapping[code], 0) + i % 4
@@ -168,6 +193,33 @@ def test_series_before_and_after_the_2024_reform_line_up_through_the_crosswalk(t
         got = {code: value for y, code, value in by_new if y == year}
         assert got == {k: v for k, v in expected.items() if k in got} and set(got) == set(expected)
     assert national[2023] == national[2025] == sum(i % 4 for i in range(40))
+
+
+@needs_mirror
+def test_without_the_reform_files_the_262_stay_municipalities_and_national_totals_are_the_same(
+    tmp_path, real_warehouse
+):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("cache", "warehouse", "*_2024.csv"))
+    settings = Settings.from_env(
+        environ={}, data_dir=str(data), warehouse=str(tmp_path / "wh" / "o.duckdb"), mirror=str(MIRROR)
+    )
+    build(settings, log=lambda _: None)
+    national = """SELECT 'population', sex, value FROM population WHERE country = 'SV' AND territory_code = 'SV'
+                  UNION ALL SELECT indicator_id, CAST(period AS VARCHAR), value FROM rollup
+                  WHERE country = 'SV' AND level = 'country' ORDER BY ALL"""
+    departments = """SELECT territory_code, sex, value FROM population WHERE country = 'SV'
+                     AND length(territory_code) = 2 AND territory_code <> 'SV' ORDER BY ALL"""
+    totals = []
+    for path in (settings.warehouse_path, real_warehouse):
+        con = duckdb.connect(str(path), read_only=True)
+        totals.append((sv_levels(con), con.execute(national).fetchall(), con.execute(departments).fetchall()))
+        con.close()
+    (before, national_before, depts_before), (after, national_after, depts_after) = totals
+    assert before == {"country": 1, "department": 14, "municipality": 262}
+    assert after == {"country": 1, "department": 14, "municipality": 44, "district": 262}
+    assert len(national_before) > 3 and national_before == national_after
+    assert len(depts_before) == 14 * 3 and depts_before == depts_after
 
 
 @needs_mirror

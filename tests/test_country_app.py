@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 
 import duckdb
+import pandas as pd
 import pytest
 
 from observatory import controls, countries, dashboard, explore, exports, i18n
@@ -34,11 +35,13 @@ def pe(real_warehouse) -> explore.Context:
 
 
 def sv_expected(warehouse) -> dict[str, dict[int, int]]:
-    """Department -> year -> made-up femicides, recomputed from the made-up municipality file."""
+    """Department -> year -> made-up femicides, recomputed from the made-up district file."""
     con = duckdb.connect(str(warehouse), read_only=True)
-    parents = dict(
+    parents = dict(  # district -> its department (through its 2024 municipality)
         con.execute(
-            "SELECT code, parent_code FROM territories WHERE country='SV' AND level='municipality'"
+            """SELECT d.code, m.parent_code FROM territories d
+               JOIN territories m ON m.country = 'SV' AND m.code = d.parent_code
+               WHERE d.country = 'SV' AND d.level = 'district'"""
         ).fetchall()
     )
     con.close()
@@ -90,9 +93,8 @@ def test_a_level_without_boundaries_is_shown_as_ranking_and_table_and_says_so(sv
     assert "municipio" in message and "El Salvador" in message
     ranking, table = dashboard.on_ranking(ctx, search, None)
     area = explore.area_table(ctx, dashboard.view_of(ctx, search))
-    assert len(area) == 19 and len(ranking.data[0].y) == 19  # San Salvador's 19 former municipalities
-    # Names in the case Spanish takes (the file writes them in capitals): name_case = "title".
-    assert "San Salvador 0614" in text(table) and "Santiago Texacuangos 0615" in text(table)
+    assert len(area) == 5 and len(ranking.data[0].y) == 5  # San Salvador's 5 municipalities of 2024
+    assert "San Salvador Centro 0623" in text(table) and "San Salvador Sur 0624" in text(table)
     english = dashboard.on_map(ctx, search + "&lang=en", None, geo_url_of=geo)[4]
     assert "municipality boundaries for El Salvador" in english
 
@@ -121,6 +123,8 @@ def test_a_territory_group_outlines_its_areas_and_filters_ranking_table_and_down
     inside = dashboard.view_of(pe, search + "&area=15")
     assert list(exports.published(pe, inside, "table")["code"]) == ["1501"]
     assert ("Grupo de territorios", "Lima Metropolitana y Callao") in exports.filters_text(pe, inside)
+    today = pd.Timestamp("2026-11-29").date()
+    assert exports.metadata(pe, inside, "table", "", today).subtitle.endswith("· Lima Metropolitana y Callao")
     # Without the group every department is ranked.
     everyone = dashboard.view_of(pe, "?ind=pe_denuncias_vcm")
     assert len(exports.published(pe, everyone, "table")) == len(explore.area_table(pe, everyone)) >= 25

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pypdf
 import pytest
 
 from app import create_app
@@ -165,6 +166,61 @@ def test_images_carry_title_source_and_sizes(client):
     assert box and abs(float(box[1]) - 900) < 1 and abs(float(box[2]) - 506.25) < 1  # 1200 x 675 px in pt
 
 
+def pdf_text(data: bytes) -> str:
+    """The text of every page of a PDF (Chromium compresses it: read it back with pypdf)."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return " ".join(page.extract_text() for page in reader.pages)
+
+
+EVERY_EXPORT = [
+    (chart, fmt, size)
+    for chart in exports.CHARTS
+    for fmt in exports.formats_for(chart)
+    for size in (
+        exports.SIZES if fmt in exports.IMAGE_FORMATS and chart == "ranking" else [exports.DEFAULT_SIZE]
+    )
+]
+
+
+@pytest.mark.parametrize(("chart", "fmt", "size"), EVERY_EXPORT)
+def test_every_export_of_a_known_view_carries_its_content(client, ctx, chart, fmt, size):
+    """Every card x format (both sizes for one chart) of the view: the title and source in images
+    and documents, the requested size, and exactly the rows shown in the data files."""
+    if fmt in exports.IMAGE_FORMATS and not Path(exports.CHROMIUM).exists():
+        pytest.skip("no /usr/bin/chromium")
+    r = get(client, f"/download/{chart}.{fmt}?{VIEW}&size={size}")
+    width, height = exports.SIZES[size]
+    shown = exports.data_frame(ctx, view(ctx, "?" + VIEW), chart)
+    if fmt == "svg":
+        svg = r.data.decode("utf-8")
+        assert f'width="{width}" height="{height}"' in svg
+        assert TITLE in svg and "Fuente: Ministerio del Interior" in svg
+    elif fmt == "pdf":
+        text = re.sub(r"\s+", " ", pdf_text(r.data))
+        assert TITLE in text and "Fuente: Ministerio del Interior" in text and "Publicación: tiny-1" in text
+        box = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", r.data)
+        assert box and abs(float(box[1]) - width * 0.75) < 1 and abs(float(box[2]) - height * 0.75) < 1
+    elif fmt == "png":
+        got_w, got_h, distinct = png_info(r.data)
+        assert (got_w, got_h) == (2 * width, 2 * height) and distinct > 10
+    elif fmt == "csv":
+        with zipfile.ZipFile(io.BytesIO(r.data)) as z:
+            names = sorted(z.namelist())
+            assert names[0] == "README.txt" and names[1].endswith(".csv")
+            assert TITLE in z.read("README.txt").decode("utf-8")
+            got = pd.read_csv(
+                io.BytesIO(z.read(names[1])), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+            )
+        assert list(got.columns) == list(shown.columns) and len(got) == len(shown)
+        assert list(got.iloc[:, 1]) == [str(v) for v in shown.iloc[:, 1]]  # codes, in the order shown
+    else:
+        book = openpyxl.load_workbook(io.BytesIO(r.data))
+        assert len(book.sheetnames) == 2
+        data = book[book.sheetnames[0]]
+        assert data.max_row - 1 == len(shown)
+        assert [c.value for c in data[1]] == list(shown.columns)
+
+
 @needs_chromium
 def test_image_notes_disclosure_and_english(client):
     svg = get(client, f"/download/ranking.svg?{SUPPRESSED}&lang=en").data.decode("utf-8")
@@ -219,6 +275,25 @@ def test_rate_limit_answers_429_with_a_clear_message(tiny_warehouse, tmp_path):
     assert get(c, "/health").status_code == 200  # other routes are not limited
 
 
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_rate_limit_counts_per_reader_behind_a_trusted_proxy(tiny_warehouse, tmp_path, proxies):
+    """With ``OBSERVATORY_TRUSTED_PROXIES=1`` two readers behind one proxy have a limit each;
+    without it, X-Forwarded-For is not trusted (anyone could forge it) and they share one."""
+    app = create_app(
+        Settings.from_env(environ={}, warehouse=str(tiny_warehouse), trusted_proxies=proxies),
+        boundaries=boundaries_for(write_layers(tmp_path)),
+    )
+    app.server.config.update(OBSERVATORY_API_LIMIT="1 per minute")
+    c = app.server.test_client()
+
+    def ask(reader: str) -> int:
+        return c.get("/api/v1/indicators", headers={"X-Forwarded-For": reader}).status_code
+
+    assert ask("203.0.113.1") == 200
+    assert ask("203.0.113.2") == (200 if proxies else 429)
+    assert ask("203.0.113.1") == 429
+
+
 # --------------------------------------------------------------------------- the menu
 
 
@@ -227,6 +302,11 @@ def test_download_menu_links_follow_the_view(ctx):
     assert set(out) == set(dashboard.DOWNLOAD_OUTPUTS)
     assert out["map-dl-png"] == "/download/map.png?area=01&from=2024-01&to=2025-02"
     assert out["map-dl-png-square"] == "/download/map.png?area=01&from=2024-01&to=2025-02&size=1080x1080"
+    for fmt in ("svg", "pdf"):  # every image format in both sizes
+        assert (
+            out[f"series-dl-{fmt}-square"]
+            == f"/download/series.{fmt}?area=01&from=2024-01&to=2025-02&size=1080x1080"
+        )
     assert out["table-dl-xlsx"] == "/download/table.xlsx?area=01&from=2024-01&to=2025-02"
     assert "table-dl-png" not in out
     assert out["series-link"] == "http://example.org/?area=01&from=2024-01&to=2025-02"
@@ -260,3 +340,12 @@ def test_every_chart_card_has_a_menu(ctx):
     for card in dashboard.MENU_CARDS:
         assert f"{card}-dl" in ids
     assert set(dashboard.DOWNLOAD_OUTPUTS) <= ids
+
+
+def test_image_subtitle_names_the_compared_areas_of_the_series(ctx):
+    today = pd.Timestamp("2026-11-29").date()
+    compared = view(ctx, "?area=01&compare=15&from=2024-01")
+    series = exports.metadata(ctx, compared, "series", "http://example.org/", today)
+    assert series.subtitle.endswith("· comparado con Lima")
+    ranking = exports.metadata(ctx, compared, "ranking", "http://example.org/", today)
+    assert "comparado" not in ranking.subtitle  # the ranking has no compared lines

@@ -249,5 +249,6 @@ def test_every_figure_passes_plotly_validation():
         figures.empty_figure("No hay datos"),
     ]
     for fig in built:
-        again = go.Figure(fig.to_plotly_json())  # validates every property
-        assert [t.type for t in again.data] == [t.type for t in fig.data]
+        assert isinstance(fig, dict) and set(fig) == {"data", "layout"}  # what Dash sends, as is
+        again = go.Figure(dict(fig))  # validates every property
+        assert [t.type for t in again.data] == [t["type"] for t in fig["data"]]

@@ -1,7 +1,9 @@
 """Fuzzing the public endpoints in-process (bench/fuzz.py holds the strategies).
 
 Every server-side callback of ``app.callback_map`` and every rule of ``app.server.url_map`` is
-discovered at run time, so new routes (/api/v1, /download) are covered as soon as they land.
+discovered at run time, so new routes (/api/v1, /download) are covered as soon as they land; the
+API's parameters come from its OpenAPI document, and a test checks that each route accepts exactly
+the parameters the fuzzer sends it.
 A profile sets the number of cases: ``ci`` (default, a few hundred in all) or ``soak``
 (HYPOTHESIS_PROFILE=soak); ``python -m bench.fuzz --cases 10000`` is the long run.
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+import flask
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -92,6 +95,62 @@ def test_routes_survive_random_paths_and_query_strings(soak):
         allow_5xx=False,
         examples=100,
     )
+
+
+def test_api_download_and_embed_parameters_survive_fuzzing(soak):
+    """The routes' own parameters (format, level, parent, type, size, group, ...) with real,
+    enumerated and junk values: a 400 with a message or an answer, never a 5xx."""
+    client = soak.client
+    assert _run(
+        fuzz.parameter_requests(soak.routes, soak.known),
+        lambda p: fuzz.open_route(client, *p),
+        allow_5xx=False,
+        examples=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "rule, url",
+    [
+        *[(r, r) for r in ("/api/v1/indicators", "/api/v1/territories", "/api/v1/observations")],
+        *[(r, r) for r in ("/api/v1/series", "/api/v1/services")],
+        ("/download/<name>", "/download/table.csv"),
+        ("/embed/<chart>", "/embed/map"),
+    ],
+)
+def test_every_parameter_a_route_accepts_is_fuzzed(soak, rule, url):
+    """The route's own list of accepted parameters (its 400 for an unknown one names them) is the
+    list the fuzzer draws from: a parameter added to a route without reaching the OpenAPI
+    document (or fuzz.DOWNLOAD_KEYS) fails here."""
+    r = soak.client.get(url + "?lang=en&no_such_parameter=1")
+    assert r.status_code == 400
+    text = r.get_json()["error"] if r.is_json else r.get_data(as_text=True)
+    accepted = text.split("Accepted parameters: ", 1)[1].strip().rstrip(".").split(", ")
+    assert set(accepted) == set(fuzz.route_parameters()[rule])
+    assert set(accepted) <= set(fuzz.query_keys()) == set(soak.known["keys"])
+
+
+def test_the_fuzzer_finds_a_5xx_behind_the_api_parameters(soak, monkeypatch):
+    """A planted bug that only the API's own parameters reach (the page's URL has none of them)
+    must make the run fail: the fuzzer sends them, and a 5xx is caught."""
+    from observatory import api
+
+    real = api.check_params
+
+    def broken(allowed, lang):
+        if {"level", "parent", "type", "size", "format"} & set(flask.request.args):
+            raise ZeroDivisionError("planted")
+        return real(allowed, lang)
+
+    monkeypatch.setattr(api, "check_params", broken)
+    with pytest.raises(AssertionError, match="status 500"):
+        _run(
+            fuzz.parameter_requests(soak.routes, soak.known),
+            lambda p: fuzz.open_route(soak.client, *p),
+            allow_5xx=False,
+            examples=200,
+            shrink=False,
+        )
 
 
 def test_component_suites_answer_404_for_unknown_packages(soak):

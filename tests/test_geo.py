@@ -101,6 +101,21 @@ def test_a_level_without_a_layer_has_nothing(folders):
     assert Boundaries(Path("/nonexistent"), Path("/nonexistent")).layer("PE", "department") is None
 
 
+def test_el_salvadors_municipalities_and_their_districts_are_two_layers(folders):
+    """After the 2024 reform: sv-municipality holds the 44 (each the union of its districts),
+    sv-district the 262 former municipalities; a drill-down reads one, then the other."""
+    build, shipped = folders
+    write(build / "sv-municipality.geojson", {"0623": polygon(box(0, 0, 2, 1))})
+    write(build / "sv-district.geojson", {"0614": polygon(box(0, 0, 1, 1)), "0608": polygon(box(1, 0, 2, 1))})
+    b = Boundaries(build, shipped)
+    assert b.codes("SV", "municipality") == frozenset({"0623"})
+    assert b.codes("SV", "district") == frozenset({"0614", "0608"})
+    assert (
+        b.bounds("SV", "municipality", "0623") == b.bounds("SV", "district", ["0614", "0608"]) == (0, 0, 2, 1)
+    )
+    assert b.layer_path("SV", "district") == build / "sv-district.geojson"
+
+
 def test_names_that_could_leave_the_folders_are_refused(folders):
     b = Boundaries(*folders)
     for country, level in (("../pe", "district"), ("pe", "../district"), ("PER", "district"), ("pe", "")):

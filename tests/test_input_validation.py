@@ -84,3 +84,67 @@ def test_an_unknown_control_value_is_resolved_never_an_error(client, control, va
         search = r.get_json()["response"].get("url", {}).get("search")
         # Whatever was asked, the URL only ever holds values that resolve() accepted.
         assert search is None or "no_such" not in search and "777777" not in search and "zz" not in search
+
+
+# --------------------------------------------------------------------------- other pages
+
+
+def page_content(callbacks):
+    return next(cb for key, cb in callbacks.items() if "_pages_content.children" in key)
+
+
+def services_content(callbacks):
+    return next(cb for key, cb in callbacks.items() if "svc-notice.children" in key)
+
+
+def institutions_page(client, search: str) -> str:
+    c, callbacks = client
+    values = {"_pages_location.pathname": "/instituciones", "_pages_location.search": search}
+    r = post(c, page_content(callbacks), values, ["_pages_location.search"])
+    assert r.status_code == 200
+    return str(r.get_json()["response"]["_pages_content"]["children"])
+
+
+@pytest.mark.parametrize(
+    ("search", "message"),
+    [
+        ("?area=777777&lang=en", "There is no place “777777”; showing the country."),
+        ("?area=777777", "El lugar «777777» no existe; se muestra el país."),
+        ("?area=%3Cscript%3E&lang=en", "There is no place “?”"),  # never repeated as sent
+        ("?from=19x9&lang=en", "The year “19x9” is not valid (use YYYY); showing 2"),
+        ("?to=zz&lang=en", "The year “zz” is not valid (use YYYY); showing 2"),
+        ("?from=1900&lang=en", "These institutions' figures run from"),
+        ("?to=2999", "Las cifras de estas instituciones van de"),
+    ],
+)
+def test_an_unknown_value_on_the_institutions_page_gets_a_message(client, search, message):
+    page = institutions_page(client, search)
+    assert message in page
+    assert "institutions-heading" in page  # the default view is still there
+
+
+def test_a_good_institutions_query_has_no_message(client):
+    page = institutions_page(client, "?area=15&from=2015&to=2016&lang=en")
+    assert "There is no" not in page and "is not valid" not in page and "run from" not in page
+
+
+@pytest.mark.parametrize(
+    ("search", "messages"),
+    [
+        ("?area=777777&lang=en", ["There is no place “777777”; showing the country."]),
+        ("?area=zz", ["El lugar «zz» no existe; se muestra el país."]),
+        ("?type=SPA&lang=en", ["There is no service type “SPA”; it was removed from the filter."]),
+        (
+            "?area=%3Cscript%3E&type=SPA,%00&lang=en",
+            ["There is no place “?”", "There is no service type “SPA”", "There is no service type “?”"],
+        ),
+    ],
+)
+def test_an_unknown_value_on_the_services_page_gets_a_message(client, search, messages):
+    c, callbacks = client
+    r = post(c, services_content(callbacks), {"svc-url.search": search}, ["svc-url.search"])
+    assert r.status_code == 200
+    response = r.get_json()["response"]
+    for message in messages:
+        assert message in str(response["svc-notice"]["children"])
+    assert "svc-subtitle" in response  # the default view is still there

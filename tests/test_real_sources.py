@@ -302,3 +302,63 @@ def test_a_build_that_fails_leaves_the_previous_warehouse(tmp_path, real_warehou
         build(settings, log=lambda _: None)
     assert "missing.csv" in str(info.value) and "put it at" in str(info.value)
     assert sha256_of(warehouse) == before
+
+
+# Exact (Garwood) 95% Poisson interval for n = 10 events, as tabulated in textbooks
+# (e.g. Ulm 1990, Am J Epidemiol 131:373; Breslow & Day vol. II, table 2.11): 4.7954 to 18.3904.
+N_EVENTS, TEXTBOOK_LOW, TEXTBOOK_HIGH = 10, 4.7954, 18.3904
+RELATIVE_TOLERANCE = 1e-4  # the table's 5 significant figures
+
+
+def test_a_small_district_rate_carries_the_textbook_poisson_interval(real_warehouse):
+    """A district with exactly 10 complaints in 2024: the published rate per 100,000 women and its
+    95% interval are the textbook exact bounds for 10 events over the denominator the rate uses."""
+    from observatory import explore
+    from observatory.db import Warehouse
+    from observatory.site import load_site
+    from observatory.urlstate import parse
+
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    code, n, women = con.execute(
+        """SELECT r.territory_code, sum(r.value), any_value(d.value) FROM rollup r
+           JOIN denominators d ON d.country = r.country AND d.territory_code = r.territory_code
+            AND d.year = 2024 AND d.sex = 'female'
+           WHERE r.indicator_id = 'pe_denuncias_vcm' AND r.level = 'district' AND year(r.period) = 2024
+           GROUP BY r.territory_code HAVING sum(r.value) = $n ORDER BY r.territory_code LIMIT 1""",
+        {"n": N_EVENTS},
+    ).fetchone()
+    con.close()
+    assert n == N_EVENTS and women > 0
+
+    settings = Settings.from_env(environ={}, warehouse=str(real_warehouse))
+    ctx = explore.Context(Warehouse(real_warehouse), settings, load_site(settings.site_path), None)
+    view = explore.resolve(
+        ctx, parse(f"?ind=pe_denuncias_vcm&area={code[:4]}&from=2024-01&to=2024-12&measure=rate")
+    )
+    row = explore.area_table(ctx, view).set_index("code").loc[code]
+
+    assert (row["status"], row["count"], row["population"]) == ("value", N_EVENTS, women)
+    assert row["unreliable"]  # fewer than 20 events
+    per = 100_000 / women
+    assert row["rate"] == pytest.approx(N_EVENTS * per, rel=1e-12)
+    assert row["ci_low"] == pytest.approx(TEXTBOOK_LOW * per, rel=RELATIVE_TOLERANCE)
+    assert row["ci_high"] == pytest.approx(TEXTBOOK_HIGH * per, rel=RELATIVE_TOLERANCE)
+
+
+def test_districts_changed_in_2014_carry_their_vintage(real_warehouse):
+    """data/crosswalks/pe_district_changes.csv dates the creation of the province of Putumayo to 2014:
+    Teniente Manuel Clavero took the new code 160803 (160114 before), and the district of Putumayo
+    (160109) was split, 160801 being one of its parts. No other Peruvian code is dated."""
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    rows = con.execute(
+        """SELECT code, valid_from, valid_to FROM territories WHERE country = 'PE'
+           AND (valid_from IS NOT NULL OR valid_to IS NOT NULL OR code = '010101') ORDER BY code"""
+    ).fetchall()
+    con.close()
+    assert [(c, str(f) if f else None, str(t) if t else None) for c, f, t in rows] == [
+        ("010101", None, None),
+        ("160109", None, "2014-12-31"),
+        ("160114", None, "2014-12-31"),
+        ("160801", "2014-01-01", None),
+        ("160803", "2014-01-01", None),
+    ]

@@ -38,10 +38,23 @@ def test_each_institution_side_by_side_with_the_homologated_figure(wh):
     # 2022: PNP 140, Ministerio Público 147, homologated 145, MIMP 130 -> gap 147 - 130 = 17
     assert table.loc[2022, "gap"] == 17
     assert table.loc[2022, "gap_pct"] == pytest.approx(17 / 130 * 100)
-    assert math.isnan(table.loc[2023, "homologated"])
+    assert math.isnan(table.loc[2020, "homologated"])
     statuses = {(r.year, r.institution): r.status for r in long.itertuples()}
     assert statuses[(2022, "INEI (cifra homologada)")] == "homologated"
     assert not isinstance(statuses[(2023, "Ministerio Público")], str)  # no status loaded
+
+
+def test_the_homologated_figure_never_enters_the_gap(wh):
+    """2021: the homologated 150 is above every institution; 2023: the homologated 155 is below."""
+    long = figures(wh, group="feminicidio", country="PE", code="PE", first=2019, last=2023, k=5)
+    table = gaps(long).set_index("year")
+    assert "INEI (cifra homologada)" not in table.columns
+    assert table.loc[2021, "homologated"] == 150 and table.loc[2023, "homologated"] == 155
+    # 2021: MIMP 136, Ministerio Público (vía CEPAL) 136 -> gap 0 (150 - 136 = 14 if it counted)
+    assert (table.loc[2021, "gap"], table.loc[2021, "gap_pct"]) == (0, 0)
+    # 2023: MIMP 170, Ministerio Público 168, PNP 160 -> gap 10 (170 - 155 = 15 if it counted)
+    assert table.loc[2023, "gap"] == 10
+    assert table.loc[2023, "gap_pct"] == pytest.approx(10 / 160 * 100)
 
 
 def test_department_figures_of_a_suppressed_indicator_follow_the_disclosure_rule(wh):

@@ -174,6 +174,17 @@ def test_bad_input_is_corrected_or_ignored(ctx):
     assert text(find(out["key"], "svc-total")) == "4"
 
 
+def test_bad_input_is_said_in_a_notice(ctx):
+    out = services.on_content(ctx, "?area=XX&type=BOGUS,CEM&lang=en", geo_url_of=geo)
+    notes = [text(n) for n in out["notice"]]
+    assert notes == [
+        "There is no place “XX”; showing the country.",
+        "There is no service type “BOGUS”; it was removed from the filter.",
+    ]
+    assert text(find(out["key"], "svc-total")) == "2"  # the CEM points of the whole country
+    assert services.on_content(ctx, "?area=15&type=CEM", geo_url_of=geo)["notice"] is None
+
+
 def test_no_directory_says_so_and_how_to_load_one(empty_ctx):
     out = services.on_content(empty_ctx, "", geo_url_of=geo)
     assert "no se ha cargado" in text(out["notice"]) and "ingest pe_servicios" in text(out["notice"])

@@ -82,6 +82,44 @@ def test_a_corrupt_warehouse_gives_the_maintenance_page(tmp_path):
     assert h.status_code == 503 and "cannot be read" in h.get_json()["reason"]
 
 
+def real_app_client(path):
+    """The production app (``create_app``, as ``gunicorn app:server`` builds it) over ``path``."""
+    from app import create_app
+
+    return create_app(Settings.from_env(environ={}, warehouse=str(path))).server.test_client()
+
+
+PAGES = ("/", "/instituciones", "/servicios")
+
+
+def assert_maintenance(c, reason: str) -> None:
+    for page in PAGES:
+        r = c.get(page)
+        assert r.status_code == 503, page
+        assert r.headers["Retry-After"] == "120"
+        text = r.get_data(as_text=True)
+        assert "mantenimiento" in text and "Línea 100" in text, page
+        assert "Traceback" not in text and "_dash-renderer" not in text, page
+    h = c.get("/health")
+    assert h.status_code == 503
+    assert reason in h.get_json()["reason"]
+
+
+def test_the_real_app_without_a_warehouse_shows_the_maintenance_page(tmp_path, tiny_warehouse):
+    path = tmp_path / "observatory.duckdb"
+    c = real_app_client(path)
+    assert_maintenance(c, f"no warehouse at {path}")
+    shutil.copyfile(tiny_warehouse, path)  # a build puts one in place: served without a restart
+    assert c.get("/").status_code == 200
+    assert c.get("/health").get_json()["ok"] is True
+
+
+def test_the_real_app_over_a_corrupt_warehouse_shows_the_maintenance_page(tmp_path):
+    path = tmp_path / "observatory.duckdb"
+    path.write_bytes(b"this is not a duckdb file" * 100)
+    assert_maintenance(real_app_client(path), "cannot be read")
+
+
 def test_a_rebuilt_warehouse_is_served_without_a_restart(client, tiny_warehouse):
     c, path, _ = client
     path.unlink()

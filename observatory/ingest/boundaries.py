@@ -17,6 +17,11 @@ same border (no slivers), and snapping to the 4-decimal grid moves both copies o
 same way. Small areas get a finer tolerance than large ones (``Simplify``), so Lima's districts
 keep their shape in a district layer of about 1.2 MB.
 
+El Salvador's municipalities of 2024 have no boundary file of their own: once the observatory
+supplies the reform's files (``data/countries/sv/``), the 262 former municipalities build the
+district layer and the 44 municipalities are their union through the crosswalk (``Dissolve``),
+so a municipality's border is its districts' border, vertex for vertex.
+
 Run ``python -m observatory.ingest.boundaries OUT_DIR`` to build the mirror's layers, or
 ``python -m observatory.ingest.boundaries --natural-earth`` to regenerate the public-domain
 department layers shipped in ``geo/``. geopandas and shapely are needed here only: the app
@@ -81,6 +86,7 @@ SIMPLIFY: dict[str, Simplify] = {
     "pe-district": Simplify(tolerance=0.032, finest=0.001, relative=0.12, snap=0.001, gap=0.003),
     "sv-department": Simplify(tolerance=0.004, finest=0.001, relative=0.12, snap=-1, gap=0.001),
     "sv-municipality": Simplify(tolerance=0.004, finest=0.001, relative=0.12, snap=-1, gap=0.001),
+    "sv-district": Simplify(tolerance=0.004, finest=0.001, relative=0.12, snap=-1, gap=0.001),
     "ne-pe-department": Simplify(tolerance=0.016, finest=0.004, relative=0.12, snap=-1, gap=0.0),
     "ne-sv-department": Simplify(tolerance=0.004, finest=0.002, relative=0.12, snap=-1, gap=0.0),
 }
@@ -106,8 +112,32 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout("peru-geojson 2016 provinces", "pe-province", "FIRST_IDPR", 4, "NOMBPROV"),
     Layout("peru-geojson 2016 departments", "pe-department", "FIRST_IDDP", 2, "NOMBDEP"),
     Layout("El Salvador municipalities (262)", "sv-municipality", "COD_MUN4", 4, "NOM_MUN"),
+    Layout("El Salvador districts (the 262 former municipalities)", "sv-district", "COD_MUN4", 4, "NOM_MUN"),
     Layout("El Salvador departments (14)", "sv-department", "COD_DPTO", 2, "NOM_DPTO"),
 )
+
+
+@dataclass(frozen=True)
+class Dissolve:
+    """A layer made of another layer's areas, merged through a reform's crosswalk.
+
+    ``crosswalk`` is a CSV with ``former_code`` (an area of ``source``) and ``municipality_code``
+    (the area it now belongs to); ``names`` a CSV with ``code`` and ``name`` of the merged areas.
+    """
+
+    source: str  # the key of the layer whose output is merged
+    crosswalk: Path
+    names: Path
+
+    def read(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(area code -> merged code, merged code -> name)."""
+        links = pd.read_csv(self.crosswalk, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        names = pd.read_csv(self.names, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        parent = dict(
+            zip(links["former_code"].str.strip(), links["municipality_code"].str.strip(), strict=True)
+        )
+        return parent, dict(zip(names["code"].str.strip(), names["name"].str.strip(), strict=True))
+
 
 # Natural Earth has no INEI / DIGESTYC codes: ISO 3166-2 -> (official code, official name).
 # Natural Earth splits Lima into 'Lima' (the department) and 'Lima Province' (the capital),
@@ -163,7 +193,8 @@ def mirror_layers(mirror: Path, peru: str = "mapsperu") -> dict[str, Path]:
     """The input file of every layer in a data mirror laid out like ``shared/data``.
 
     ``peru`` is ``mapsperu`` (1,891 current districts, GPL-3: read, never shipped) or
-    ``peru-geojson-2016`` (the older peru_*_simple files, 1,834 districts).
+    ``peru-geojson-2016`` (the older peru_*_simple files, 1,834 districts). El Salvador's 262
+    former municipalities are ``sv-municipality`` here: ``with_reform`` makes them districts.
     """
     geo = Path(mirror) / "geo"
     if peru == "mapsperu":
@@ -186,16 +217,39 @@ def mirror_layers(mirror: Path, peru: str = "mapsperu") -> dict[str, Path]:
     }
 
 
-def build_boundaries(layers: dict[str, Path], out_dir: Path, force: bool = False) -> dict[str, dict]:
+def with_reform(
+    layers: dict[str, Path | Dissolve], municipalities: Path, crosswalk: Path, country: str = "sv"
+) -> dict[str, Path | Dissolve]:
+    """``layers`` after a reform that made the former municipalities districts (El Salvador 2024).
+
+    The municipality layer's input builds ``{country}-district``, and ``{country}-municipality``
+    is dissolved from it through ``crosswalk`` (names from ``municipalities``). ``layers`` is
+    returned as it is when it has no municipality layer or either file is missing.
+    """
+    key = f"{country}-municipality"
+    if key not in layers or not (Path(municipalities).is_file() and Path(crosswalk).is_file()):
+        return layers
+    out = {k: v for k, v in layers.items() if k != key}
+    out[f"{country}-district"] = layers[key]
+    out[key] = Dissolve(f"{country}-district", Path(crosswalk), Path(municipalities))
+    return out
+
+
+def build_boundaries(
+    layers: dict[str, Path | Dissolve], out_dir: Path, force: bool = False
+) -> dict[str, dict]:
     """Write ``{out_dir}/{key}.geojson`` for every ``key -> input GeoJSON`` in ``layers``.
 
     Keys are those of ``SIMPLIFY`` (``pe-department``, ``pe-province``, ``pe-district``,
-    ``sv-department``, ``sv-municipality``); the input's layout (mapsPERU, peru-geojson 2016,
-    El Salvador) is recognised from its properties, and a file that does not fit its key raises
-    ``ValueError``. Features without a code or a polygon are dropped (counted in ``dropped``);
-    features sharing a code become one. A layer is rebuilt only when its output is missing or
-    its input's sha256, its settings or the output's size differ from ``{out_dir}/manifest.json``
-    (or when ``force``). Files are written to a temporary name and renamed into place.
+    ``sv-department``, ``sv-municipality``, ``sv-district``); the input's layout (mapsPERU,
+    peru-geojson 2016, El Salvador) is recognised from its properties, and a file that does not
+    fit its key raises ``ValueError``. Features without a code or a polygon are dropped (counted
+    in ``dropped``); features sharing a code become one. A ``Dissolve`` input is built after the
+    others, from its source layer's output in ``out_dir`` (see ``dissolve``). A layer is rebuilt
+    only when its output is missing or its input's sha256 (for a ``Dissolve``: of the source's
+    output and both CSV files), its settings or the output's size differ from
+    ``{out_dir}/manifest.json`` (or when ``force``). Files are written to a temporary name and
+    renamed into place.
 
     Returns per key: features, vertices, bytes, gzip_bytes, dropped, sha256, settings and
     ``built`` (False when skipped) with ``seconds``.
@@ -204,14 +258,25 @@ def build_boundaries(layers: dict[str, Path], out_dir: Path, force: bool = False
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = _read_manifest(out_dir)
     summary: dict[str, dict] = {}
-    for key, source in layers.items():
-        if key not in SIMPLIFY or key.startswith("ne-"):
-            raise ValueError(f"unknown boundary layer {key!r}: one of {sorted(_mirror_keys())}")
+    unknown = [key for key in layers if key not in SIMPLIFY or key.startswith("ne-")]
+    if unknown:
+        raise ValueError(f"unknown boundary layer {unknown[0]!r}: one of {sorted(_mirror_keys())}")
+    # Dissolved layers last: they are made from the output of the others.
+    for key in sorted(layers, key=lambda k: isinstance(layers[k], Dissolve)):
         started = time.perf_counter()
-        source = Path(source)
-        sha = _sha256(source)
-        settings = _settings(key)
+        source = layers[key]
         target = out_dir / f"{key}.geojson"
+        if isinstance(source, Dissolve):
+            base = out_dir / f"{source.source}.geojson"
+            if not base.is_file():
+                raise ValueError(f"{key} is dissolved from {source.source}, which is not in {out_dir}")
+            digests = "".join(_sha256(p) for p in (base, source.crosswalk, source.names))
+            sha = hashlib.sha256(digests.encode()).hexdigest()
+            settings = {"dissolved_from": source.source, "decimals": DECIMALS}
+        else:
+            source = Path(source)
+            sha = _sha256(source)
+            settings = _settings(key)
         known = manifest.get(key, {})
         if (
             not force
@@ -222,14 +287,15 @@ def build_boundaries(layers: dict[str, Path], out_dir: Path, force: bool = False
         ):
             summary[key] = known | {"built": False, "seconds": round(time.perf_counter() - started, 2)}
             continue
-        frame, layout, dropped = read_layer(source, key)
-        info = _write_layer(frame, key, target)
-        manifest[key] = info | {
-            "input": str(source),
-            "layout": layout.name,
-            "sha256": sha,
-            "dropped": dropped,
-        }
+        if isinstance(source, Dissolve):
+            shaped = dissolve(gpd.read_file(base), *source.read())
+            dropped, about = 0, {"input": str(source.crosswalk), "layout": f"{source.source}, dissolved"}
+        else:
+            frame, layout, dropped = read_layer(source, key)
+            shaped = clean_and_simplify(frame, SIMPLIFY[key])
+            about = {"input": str(source), "layout": layout.name}
+        info = _write_frame(shaped, target, settings)
+        manifest[key] = info | about | {"sha256": sha, "dropped": dropped}
         # Written after every layer, so an interrupted build keeps what it finished.
         _write_atomic(out_dir / MANIFEST, _dumps(manifest, indent=1))
         summary[key] = manifest[key] | {"built": True, "seconds": round(time.perf_counter() - started, 2)}
@@ -341,6 +407,28 @@ def clean_and_simplify(frame: gpd.GeoDataFrame, settings: Simplify) -> gpd.GeoDa
     return gpd.GeoDataFrame({"code": codes, "name": merged["name"].to_numpy()}, geometry=geoms, crs=4326)
 
 
+def dissolve(layer: gpd.GeoDataFrame, parent: dict[str, str], names: dict[str, str]) -> gpd.GeoDataFrame:
+    """Merge the areas of a built layer (edge-matched, on the grid) into their parents, sorted by code.
+
+    ``parent`` maps every area's code to its parent's, ``names`` every parent's code to its name.
+    The union keeps the areas' own vertices, so no border moves. Raises ``ValueError`` for an
+    area without a parent or a parent without a name.
+    """
+    codes = layer["code"].astype(str)
+    orphans = sorted(set(codes) - parent.keys())
+    unnamed = sorted({parent[c] for c in codes if c in parent} - names.keys())
+    if orphans or unnamed:
+        raise ValueError(f"areas without a parent: {orphans[:10]}; parents without a name: {unnamed[:10]}")
+    merged_codes = codes.map(parent).to_numpy()
+    geoms = shapely.make_valid(np.asarray(layer.geometry.values, dtype=object))
+    out = sorted(set(merged_codes))
+    merged = np.array([shapely.coverage_union_all(geoms[merged_codes == c]) for c in out], dtype=object)
+    merged = shapely.orient_polygons(shapely.set_precision(merged, GRID), exterior_cw=False)
+    if not shapely.coverage_is_valid(merged):
+        raise ValueError("the merged areas overlap or their borders do not match")
+    return gpd.GeoDataFrame({"code": out, "name": [names[c] for c in out]}, geometry=merged, crs=4326)
+
+
 def fill_gaps(geoms: np.ndarray, width: float) -> np.ndarray:
     """Give every hole of the coverage narrower than ``width`` to the neighbour sharing most border with it.
 
@@ -405,7 +493,10 @@ def feature_collection(frame: gpd.GeoDataFrame) -> dict:
 
 
 def _write_layer(frame: gpd.GeoDataFrame, key: str, target: Path) -> dict:
-    shaped = clean_and_simplify(frame, SIMPLIFY[key])
+    return _write_frame(clean_and_simplify(frame, SIMPLIFY[key]), target, _settings(key))
+
+
+def _write_frame(shaped: gpd.GeoDataFrame, target: Path, settings: dict) -> dict:
     data = _dumps(feature_collection(shaped))
     _write_atomic(target, data)
     return {
@@ -413,7 +504,7 @@ def _write_layer(frame: gpd.GeoDataFrame, key: str, target: Path) -> dict:
         "vertices": int(shapely.get_num_coordinates(shaped.geometry.values).sum()),
         "bytes": len(data),
         "gzip_bytes": len(gzip.compress(data, compresslevel=6, mtime=0)),
-        "settings": _settings(key),
+        "settings": settings,
     }
 
 
@@ -529,8 +620,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.out_dir is None:
         parser.error("give OUT_DIR, or --natural-earth")
     else:
+        from observatory.config import Settings
+        from observatory.ingest.boundaries_step import reform_files
+
         out_dir = args.out_dir
-        summary = build_boundaries(mirror_layers(mirror, args.peru), out_dir, force=args.force)
+        layers = mirror_layers(mirror, args.peru)
+        reform = reform_files(Settings.from_env(), "SV")
+        if reform:
+            layers = with_reform(layers, *reform, country="sv")
+        summary = build_boundaries(layers, out_dir, force=args.force)
     for key, info in summary.items():
         state = "built" if info.get("built", True) else "up to date"
         print(

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from observatory.config import Settings
+from observatory.countries import PackError, pack
 from observatory.ingest.sources import FetchError, load_declared, locate
 
 
-def build_boundaries_from_sources(settings: Settings, log: Callable[[str], None] = print) -> dict[str, dict]:
-    """Simplified GeoJSON per level in ``settings.geo_dir``, from the declared boundary files.
+def reform_files(settings: Settings, country: str = "SV") -> tuple[Path, Path] | None:
+    """(municipalities, crosswalk) of the country pack's ``[reform]``, whether they exist or not;
+    None when the pack declares no reform."""
+    try:
+        reform = pack(settings.data_dir, country).reform
+    except PackError:
+        return None
+    if not reform:
+        return None
+    data = Path(settings.data_dir)
+    return data / reform["municipalities"], data / reform["crosswalk"]
 
-    Layers whose input has not changed are skipped (see ``boundaries.build_boundaries``).
-    """
-    from observatory.ingest.boundaries import build_boundaries
+
+def declared_layers(settings: Settings, log: Callable[[str], None] = print) -> dict:
+    """Every boundary layer's input: the declared files, and El Salvador's 2024 municipalities
+    dissolved from their districts (the former municipalities) once the reform's files exist."""
+    from observatory.ingest.boundaries import with_reform
 
     declared = load_declared(settings)
     layers = {
@@ -29,7 +42,18 @@ def build_boundaries_from_sources(settings: Settings, log: Callable[[str], None]
             layers[key] = locate(settings, declared.file("sv_digestyc", key=key))
         except FetchError as exc:  # a Peru-only installation may lack El Salvador's files
             log(f"boundaries {key}: skipped ({str(exc).splitlines()[0]})")
-    summary = build_boundaries(layers, settings.geo_dir)
+    reform = reform_files(settings, "SV")
+    return with_reform(layers, *reform, country="sv") if reform else layers
+
+
+def build_boundaries_from_sources(settings: Settings, log: Callable[[str], None] = print) -> dict[str, dict]:
+    """Simplified GeoJSON per level in ``settings.geo_dir``, from the declared boundary files.
+
+    Layers whose input has not changed are skipped (see ``boundaries.build_boundaries``).
+    """
+    from observatory.ingest.boundaries import build_boundaries
+
+    summary = build_boundaries(declared_layers(settings, log), settings.geo_dir)
     for key, info in summary.items():
         log(f"boundaries {key}: {info.get('features')} areas, {info.get('bytes', 0) / 1024:,.0f} KB")
     return summary

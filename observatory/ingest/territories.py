@@ -4,6 +4,7 @@ The register is the union of two reference tables, because neither alone is comp
 mapsPERU 2.0.0 (1,891 current districts, names with accents) and the INEI ubigeo table
 (1,892 rows: two codes retired in 2014, one newer district, and one row with no INEI code).
 A code known to either is valid; whether it has a polygon depends on the boundary layer in use.
+Neither table dates its codes: the vintages come from the crosswalk of former codes (``vintages``).
 """
 
 from __future__ import annotations
@@ -268,7 +269,8 @@ def _roll_population(population: pd.DataFrame, territories: pd.DataFrame) -> pd.
 def _apply_reform(pack, territories: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
     """El Salvador 2024: former municipalities become districts of the new municipalities.
 
-    Applied only when the observatory has supplied both reform files; codes come from them.
+    Applied only when the observatory has supplied both reform files; codes come from them, and
+    district names from the crosswalk's optional ``former_name`` column.
     """
     reform = pack.reform
     if not reform:
@@ -300,6 +302,14 @@ def _apply_reform(pack, territories: pd.DataFrame, data_dir: Path) -> pd.DataFra
     territories = territories.copy()
     territories.loc[former, "level"] = "district"
     territories.loc[former, "parent_code"] = territories.loc[former, "code"].map(mapping)
+    if "former_name" in links:  # the decree's spelling, with the accents the boundary file lacks
+        spelled = {
+            pack.pad(r["former_code"], "district"): r["former_name"].strip()
+            for r in links.to_dict("records")
+            if r["former_name"].strip()
+        }
+        codes = territories.loc[former, "code"]
+        territories.loc[former, "name"] = codes.map(spelled).fillna(territories.loc[former, "name"])
     territories.loc[former, "vintage_note"] = (
         f"municipio hasta el {reform['valid_from']}; distrito desde entonces"
     )
@@ -357,3 +367,48 @@ def changes(path: Path, country: str, territories: pd.DataFrame) -> pd.DataFrame
     if bad:
         raise ValueError(f"{path.name}: kind must be recoded or split, not {bad}")
     return table.assign(country=country)[["country", "former_code", "current_code", "kind", "note"]]
+
+
+_YEAR = re.compile(r"\((\d{4})\)")
+
+
+def change_year(note: str | None) -> int | None:
+    """The year of a change as the crosswalk's note gives it, ``(2014)``; None unless exactly one."""
+    years = set(_YEAR.findall(note or ""))
+    return int(years.pop()) if len(years) == 1 else None
+
+
+def vintages(territories: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    """``valid_from`` and ``valid_to`` from the crosswalk of former codes (``changes``).
+
+    A former code stopped being valid in the year of its change, and the current code it went
+    to began in that year. The crosswalk gives only the year, so ``valid_from`` is 1 January and
+    ``valid_to`` 31 December of it (both inclusive), and the note says so. Dates already set (a
+    country pack's reform) are kept; every other code stays NULL: no reference table dates it.
+    """
+    out = territories.copy()
+    for column in ("valid_from", "valid_to"):
+        out[column] = pd.to_datetime(out[column]) if column in out else pd.NaT
+    notes = (
+        out["vintage_note"].copy()
+        if "vintage_note" in out
+        else pd.Series(None, index=out.index, dtype=object)
+    )
+    at = {key: i for i, key in zip(out.index, zip(out["country"], out["code"], strict=True), strict=True)}
+    for change in changes.to_dict("records"):
+        year = change_year(change["note"])
+        if year is None:
+            continue
+        former, current, kind = change["former_code"], change["current_code"], change["kind"]
+        for code, column, date, text in (
+            (former, "valid_to", pd.Timestamp(year, 12, 31), f"code replaced by {current} in {year}"),
+            (current, "valid_from", pd.Timestamp(year, 1, 1), f"code in use from {year}, after {former}"),
+        ):
+            i = at.get((change["country"], code))
+            if i is None or pd.notna(out.at[i, column]):
+                continue
+            out.at[i, column] = date
+            text = f"{text} ({kind}; only the year is known)"
+            notes[i] = "; ".join(x for x in (notes[i], text) if isinstance(x, str) and x)
+    out["vintage_note"] = notes
+    return out

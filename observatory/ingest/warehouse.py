@@ -199,6 +199,10 @@ def load_reference(con: duckdb.DuckDBPyConnection, settings: Settings, declared:
     others = terr.countries(Path(settings.data_dir) / "crosswalks" / "cepal_countries.csv")
     parts.append(others[~others["code"].isin(have)])
     territories = pd.concat(parts, ignore_index=True)
+    changes = terr.changes(
+        Path(settings.data_dir) / "crosswalks" / "pe_district_changes.csv", "PE", territories
+    )
+    territories = terr.vintages(territories, changes)
     con.execute("DELETE FROM territories")
     _insert(con, "territories", territories)
     census = locate(settings, declared.file("pe_population", key="census_2017_district_sex"))
@@ -215,9 +219,6 @@ def load_reference(con: duckdb.DuckDBPyConnection, settings: Settings, declared:
     con.execute("DELETE FROM population")
     _insert(con, "population", population)
     con.execute("DELETE FROM territory_changes")
-    changes = terr.changes(
-        Path(settings.data_dir) / "crosswalks" / "pe_district_changes.csv", "PE", territories
-    )
     _insert(con, "territory_changes", changes)
     con.execute("DELETE FROM territory_groups")
     groups = terr.groups(Path(settings.data_dir) / "groups", territories)
@@ -635,7 +636,8 @@ def ingest(
 ) -> LoadResult:
     """Import one file into a copy of the live warehouse and put the copy in place.
 
-    Importing the file the source already holds (same sha256) changes nothing at all.
+    Importing the file the source already holds changes nothing at all (``_already_loaded``: the
+    same sha256; for ``generic`` and ``population`` also the same name and release).
     A failure is logged beside the warehouse and re-raised; the live file is untouched.
     """
     path = Path(path)
@@ -649,8 +651,10 @@ def ingest(
     started = _now()
     try:
         sha = sha256_of(path) if path.exists() else ""
-        if source not in ("generic", "population") and sha and _current_sha(settings, source) == sha:
-            result = LoadResult("", source, release, path.name, "unchanged", 0, 0, [])
+        held_by = _already_loaded(settings, source, path, release, sha, encoding, options) if sha else None
+        if held_by is not None:
+            label = _population_label(path, release) if source == "population" else release
+            result = LoadResult("", held_by, label, path.name, "unchanged", 0, 0, [])
             log(_describe(result))
             return result
         attempt = {"source": source, "release": release, "file_name": path.name}
@@ -703,15 +707,25 @@ def _ingest_into(
     return apply_batch(con, source=source, release=release, path=path, sha=sha, batch=batch, started=started)
 
 
+def _population_label(path: Path, release: str | None) -> str:
+    """The ``population.source`` an official population table is kept under."""
+    return f"oficial_{release or path.stem}"
+
+
+def _population_rows(path: Path, ctx: Context, release: str | None, country: str) -> pd.DataFrame:
+    frame = population_table(path, ctx, country=country)
+    return frame.assign(source=_population_label(path, release), note=f"cargada de {path.name}")
+
+
 def _ingest_population(
     con, ctx: Context, path: Path, release, started, sha: str, *, country: str
 ) -> LoadResult:
     """An official population table, kept under its own source label; it outranks the estimates."""
-    label = f"oficial_{release or path.stem}"
-    frame = population_table(path, ctx, country=country).assign(source=label, note=f"cargada de {path.name}")
+    label = _population_label(path, release)
+    frame = _population_rows(path, ctx, release, country)
     con.execute("DELETE FROM population WHERE source = $s", {"s": label})
     _insert(con, "population", frame)
-    load_id = f"population:{label}:{sha[:12]}"
+    load_id = _population_load_id(label, sha)
     record = {
         "load_id": load_id,
         "source": "population",
@@ -730,13 +744,87 @@ def _ingest_population(
     return LoadResult(load_id, "population", label, path.name, "ok", len(frame), len(frame), [])
 
 
-def _current_sha(settings: Settings, source: str) -> str | None:
+def _population_load_id(label: str, sha: str) -> str:
+    return f"population:{label}:{sha[:12]}"
+
+
+def _already_loaded(
+    settings: Settings, source: str, path: Path, release: str | None, sha: str, encoding: str, options: dict
+) -> str | None:
+    """The source that already holds exactly this file, so importing it again would change nothing.
+
+    A declared source: it holds a file with this sha256. ``generic`` and ``population``: the same
+    file (sha256 and name) was loaded into the source with the same release, and it still reads
+    into exactly the rows the warehouse keeps for it, so another mapping file or country, or a
+    newer load over part of it, makes it a real import. Reads the live warehouse read-only.
+    """
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        row = con.execute("SELECT sha256 FROM sources WHERE name = $s", {"s": source}).fetchone()
+        if source not in ("generic", "population"):
+            row = con.execute("SELECT sha256 FROM sources WHERE name = $s", {"s": source}).fetchone()
+            return source if row and row[0] == sha else None
+        if source == "population":
+            label = _population_label(path, release)
+            seen = con.execute(
+                "SELECT count(*) FROM loads WHERE load_id = $id AND status = 'ok' AND file_name = $file",
+                {"id": _population_load_id(label, sha), "file": path.name},
+            ).fetchone()[0]
+            if not seen:
+                return None
+            country = options.get("country") or settings.country
+            rows = _population_rows(path, context(con, settings, encoding), release, country)
+            return (
+                "population" if _holds(con, "population", rows, "source = $label", {"label": label}) else None
+            )
+        holders = {
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM sources WHERE sha256 = $sha AND file_name = $file AND release IS NOT DISTINCT FROM $release",
+                {"sha": sha, "file": path.name, "release": release},
+            ).fetchall()
+        }
+        if not holders:
+            return None
+        ctx = context(con, settings, encoding)
+        batch = ADAPTERS["generic"](path, ctx, **options)
+        held = {ctx.indicators[i]["source"] for i in batch.indicators}
+        if len(held) != 1 or not held <= holders:
+            return None
+        same = _holds(
+            con,
+            "observations",
+            batch.observations,
+            "list_contains($ids, indicator_id)",
+            {"ids": batch.indicators},
+        )
+        return held.pop() if same else None
     finally:
         con.close()
-    return row[0] if row else None
+
+
+def _holds(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, where: str, params: dict) -> bool:
+    """Whether the rows of ``table`` matching ``where`` are exactly the rows of ``frame``, counting
+    repeats, in ``frame``'s columns cast to the table's types. ``table`` and ``where`` come from
+    this module, never from input."""
+    assert table in schema.metadata.tables
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $t",
+            {"t": table},
+        ).fetchall()
+    )
+    columns = [c for c in frame.columns if c in types]
+    stored = f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"
+    given = f"SELECT {', '.join(f'CAST({c} AS {types[c]}) AS {c}' for c in columns)} FROM _frame"
+    con.register("_frame", frame)
+    try:
+        differ = con.execute(
+            f"SELECT count(*) FROM (({given} EXCEPT ALL {stored}) UNION ALL ({stored} EXCEPT ALL {given}))",
+            params,
+        ).fetchall()[0][0]
+    finally:
+        con.unregister("_frame")
+    return differ == 0
 
 
 def _describe(r: LoadResult) -> str:

@@ -63,16 +63,47 @@ def test_suppressed_no_data_and_zero_look_different(honest_server, context, scre
     page.wait_for_timeout(1500)  # let MapLibre paint the polygons
     summary = page.locator("#map-summary").inner_text()
     assert "Sin datos (5)" in summary or "Sin datos" in summary
-    # The colours the map uses for the three kinds of non-value must all differ.
-    colours = page.evaluate(
+    # The map's data holds all three kinds of non-value, each in its own colour, and the legend
+    # shows the same three colours (all normalised by the browser to rgb()).
+    drawn = page.evaluate(
         """() => {
-            const gd = document.querySelector('#map .js-plotly-plot');
-            const trace = gd.data[0];
-            const scale = trace.colorscale || [];
-            return {z: trace.z, n: (trace.locations || []).length, scale: scale.map(s => s[1])};
+            const rgb = (c) => {
+                const probe = document.createElement('span');
+                probe.style.color = c;
+                document.body.appendChild(probe);
+                const out = getComputedStyle(probe).color;
+                probe.remove();
+                return out;
+            };
+            const trace = document.querySelector('#map .js-plotly-plot').data[0];
+            const {zmin, zmax} = trace;
+            const colourOf = (z) => {
+                const at = (z - zmin) / (zmax - zmin);
+                const steps = trace.colorscale.filter(([pos]) => pos <= at + 1e-9);
+                return rgb(steps[steps.length - 1][1]);
+            };
+            const swatch = (kind) => rgb(getComputedStyle(
+                document.querySelector(`#map-legend .legend__swatch--${kind}`)).backgroundColor);
+            return {
+                category: Object.fromEntries(trace.locations.map((c, i) => [c, trace.z[i]])),
+                map: {no_data: colourOf(0), suppressed: colourOf(1), zero: colourOf(2)},
+                legend: {no_data: swatch('no_data'), suppressed: swatch('suppressed'), zero: swatch('zero')},
+            };
         }"""
     )
-    assert colours["n"] >= 20
+    category = drawn["category"]
+    assert len(category) >= 20
+    by_kind = {
+        "no_data": {c for c in ABSENT if c in category},
+        "suppressed": {c for c in SMALL if c in category},
+        "zero": {c for c in ZERO if c in category},
+    }
+    assert all(by_kind.values()), by_kind
+    number = {"no_data": 0, "suppressed": 1, "zero": 2}  # figures.STATUS_ORDER
+    for kind, codes in by_kind.items():
+        assert {category[c] for c in codes} == {number[kind]}, (kind, codes)
+    assert len(set(drawn["map"].values())) == 3, drawn["map"]
+    assert drawn["legend"] == drawn["map"]
     page.locator("#map-wrap").screenshot(path=str(screenshots / "map-suppressed-nodata-zero.png"))
     # Nothing on the page shows a suppressed count as a number.
     rows = page.locator("#area-table tbody tr")

@@ -61,11 +61,11 @@ def test_el_salvador_opens_on_its_department_map_and_series(server, context, scr
     assert total.strip()[0].isdigit() and "\u00a0" not in total
     page.screenshot(path=str(screenshots / "el-salvador-departments.png"), full_page=True)
 
-    # Choosing a department draws its municipalities.
+    # Choosing a department draws its municipalities (the 5 of San Salvador since 2024).
     page.goto(f"{server}/?ind=sv_feminicidios&area=06&from=2024&to=2024")
     page.wait_for_function(
         f"""() => {{ const g = {MAP};
-            return !!g && g.data && g.data[0] && g.data[0].locations.length === 19 }}"""
+            return !!g && g.data && g.data[0] && g.data[0].locations.length === 5 }}"""
     )
     assert "San Salvador" in page.locator("#breadcrumb").inner_text()
     assert errors == []

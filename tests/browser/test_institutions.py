@@ -54,10 +54,14 @@ def test_the_view_shows_each_institution_the_gap_and_the_homologated_figure(serv
     page.locator("#institutions-table").wait_for()
     headers = page.locator("#institutions-table thead th").all_inner_texts()
     assert {"PNP", "Ministerio Público", "MIMP", "Cifra homologada"} <= set(headers)
+    assert "INEI (cifra homologada)" not in headers  # the homologated figure is not one more institution
     table = rows_of(page)
     row = dict(zip(headers[1:], table["2022"], strict=True))
     assert (row["PNP"], row["Ministerio Público"], row["MIMP"]) == ("140", "147", "130")
     assert row["Diferencia"] == "17" and row["Cifra homologada"] == "145"
+    # 2021: the homologated 150 is above both institutions (136 and 136); it is not in the gap.
+    row = dict(zip(headers[1:], table["2021"], strict=True))
+    assert row["Diferencia"] == "0" and row["Cifra homologada"] == "150"
     page.locator("#institutions-chart .main-svg").first.wait_for()  # plotly draws the chart
     legend = page.locator("#institutions-chart .legendtext").all_text_contents()
     assert {"PNP", "Ministerio Público"} <= set(legend)
@@ -71,5 +75,14 @@ def test_the_view_shows_each_institution_the_gap_and_the_homologated_figure(serv
     page.get_by_role("button", name="Mostrar").press("Enter")
     page.wait_for_url("**area=15**")
     page.locator("#institutions-heading").get_by_text("Lima").wait_for()
+    assert page.locator("#institutions-notices .notice").count() == 0
+
+    # A bad link: said in a notice, and the default view is shown.
+    page.goto(f"{server}/instituciones?area=777777&from=19x9&lang=en")
+    page.locator("#institutions-table").wait_for()
+    notices = page.locator("#institutions-notices .notice").all_inner_texts()
+    assert notices[0] == "There is no place “777777”; showing the country."
+    assert notices[1].startswith("The year “19x9” is not valid (use YYYY); showing ")
+    assert page.locator("#institutions-heading").inner_text().startswith("Perú, ")  # the country
     assert errors == []
     page.close()
