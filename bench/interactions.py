@@ -12,7 +12,8 @@ fresh process per scale:
    with the map already drawn, ``on_series``, ``on_ranking``, ``on_downloads``, the compare
    options), each result serialised as Dash does (plotly's JSON encoder). Median and p95 over
    ``--runs`` runs with the per-view caches emptied before each (a view nobody asked for yet),
-   and the same once the view is cached.
+   and the same once the view is cached. Reference data (catalogue, territories, each year's
+   denominators) is read once per warehouse version and kept, like the boundary layers.
 2. ``bytes``: the same callbacks posted to ``/_dash-update-component`` with the payloads the
    browser sends, through the Flask test client: the response bytes as sent (brotli/gzip, as the
    app compresses) and uncompressed. The first page load: the page, every script and stylesheet

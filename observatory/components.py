@@ -387,7 +387,7 @@ def area_table_component(
             )
         )
     body = []
-    for _, r in data.iterrows():
+    for r in data.to_dict("records"):
         status = r["status"]
         count = (
             format_value(r["count"], "count", lang)

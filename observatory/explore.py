@@ -647,10 +647,24 @@ def permalink_search(ctx: Context, view: View) -> str:
 def _population(
     ctx: Context, view: View, codes: list[str], years: list[int], country: str | None
 ) -> pd.DataFrame:
+    """The denominators of ``codes`` for ``years`` (``queries.population``'s rows)."""
     ind = view.indicator
     if not ind.has_rate or not codes:
         return pd.DataFrame(columns=["code", "year", "population", "population_source", "population_year"])
-    return queries.population(ctx.warehouse, country=country, codes=codes, years=years, sex=ind.denominator)
+    wanted = set(codes)
+    version = queries.stamp(ctx.warehouse)
+    parts = [_population_of_year(ctx, version, country, ind.denominator, int(y)) for y in sorted(set(years))]
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return frame[frame["code"].isin(wanted)].reset_index(drop=True)
+
+
+@lru_cache(maxsize=256)
+def _population_of_year(ctx: Context, version, country: str | None, sex: str, year: int) -> pd.DataFrame:
+    """Every territory's denominator for one year: reference data, read once per warehouse version
+    (like the territories) rather than once per view."""
+    frame = territories(ctx).frame
+    codes = frame.index[frame["country"] == country] if country else frame.index
+    return queries.population(ctx.warehouse, country=country, codes=list(codes), years=[year], sex=sex)
 
 
 def hidden(

@@ -112,14 +112,21 @@ def series_frame(table: pd.DataFrame, granularity: str) -> pd.DataFrame:
     return out
 
 
+def shown_rows(ctx: Context, view: View, chart: str) -> pd.DataFrame:
+    """The card's rows as the interface holds them (``explore.series_table`` / ``area_table``)."""
+    if chart == "series":
+        return explore.series_table(ctx, view)
+    table = explore.area_table(ctx, view)
+    # The map shows every area (a group only outlines its own); ranking and table keep the group's.
+    return table if chart == "map" else explore.in_group(ctx, view, table)
+
+
 def published(ctx: Context, view: View, chart: str) -> pd.DataFrame:
     """The rows the card shows, with codes (not yet renamed for a language)."""
     if chart == "series":
         step = view.state.step if view.indicator.granularity == "month" else "year"
-        return series_frame(explore.series_table(ctx, view), step)
-    table = explore.area_table(ctx, view)
-    # The map shows every area (a group only outlines its own); ranking and table keep the group's.
-    return area_frame(table if chart == "map" else explore.in_group(ctx, view, table))
+        return series_frame(shown_rows(ctx, view, chart), step)
+    return area_frame(shown_rows(ctx, view, chart))
 
 
 def data_frame(ctx: Context, view: View, chart: str) -> pd.DataFrame:
@@ -174,7 +181,7 @@ def metadata(ctx: Context, view: View, chart: str, url: str, today: dt.date) -> 
     release = ind.get("source_release") or "—"
     publisher = ind.get("publisher", "")
     source = t("export.source", lang, publisher=publisher, title=ind.get("source_title", ""), release=release)
-    frame = published(ctx, view, chart)
+    frame = shown_rows(ctx, view, chart)  # its status and provisional flags are the published ones
     notes = []
     if (frame["status"] == "suppressed").any():
         notes.append(t("export.note.disclosure", lang, k=ctx.settings.disclosure_k))

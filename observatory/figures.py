@@ -163,15 +163,15 @@ def categories(table: pd.DataFrame, edges: list[float]) -> pd.Series:
     A value or zero area whose rate cannot be computed (no population) counts as no data
     on a map of rates; the table says why.
     """
-    cls = classify(table["shown"], edges)
-    cat = pd.Series(0, index=table.index, dtype=int)
-    cat[table["status"] == "suppressed"] = 1
-    shown = table["shown"].notna()
-    cat[(table["status"] == "zero") & shown] = 2
-    cat[(table["shown"] == 0) & (table["status"] == "value")] = 2
-    has_class = cls.notna() & table["status"].isin(["value", "zero"])
-    cat[has_class] = (cls[has_class] + len(STATUS_ORDER)).astype(int)
-    return cat
+    cls = classify(table["shown"], edges).to_numpy(dtype=float)
+    status = table["status"].to_numpy(dtype=object)
+    shown = pd.to_numeric(table["shown"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    cat = np.zeros(len(table), dtype=int)
+    cat[status == "suppressed"] = 1
+    cat[((status == "zero") & ~np.isnan(shown)) | ((shown == 0) & (status == "value"))] = 2
+    has_class = ~np.isnan(cls) & ((status == "value") | (status == "zero"))
+    cat[has_class] = cls[has_class].astype(int) + len(STATUS_ORDER)
+    return pd.Series(cat, index=table.index)
 
 
 def category_colours(colours: Colours, n_classes: int) -> list[str]:

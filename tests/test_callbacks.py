@@ -11,6 +11,7 @@ import io
 import re
 import zipfile
 
+import pandas as pd
 import pytest
 from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
@@ -379,3 +380,18 @@ def test_smoothed_rate_on_a_district_map_is_shown_labelled_and_kept_in_the_url(c
         == "?area=0101&measure=count"
     )
     assert dashboard.on_sync(ctx, "f-measure", out["search"], measure="rate")["search"] == "?area=0101"
+
+
+def test_population_read_once_per_year_equals_the_query_for_the_codes(ctx):
+    """The per-year denominators kept per warehouse version give what the query gives the codes."""
+    from observatory import queries
+
+    view = dashboard.view_of(ctx, "?area=0101")
+    codes, years = ["010101", "010102", "0101", "01", "PE"], [2017, 2024, 2025]
+    kept = explore._population(ctx, view, codes, years, "PE")
+    asked = queries.population(ctx.warehouse, country="PE", codes=codes, years=years, sex="female")
+    order = ["code", "year"]
+    pd.testing.assert_frame_equal(
+        kept.sort_values(order).reset_index(drop=True), asked.sort_values(order).reset_index(drop=True)
+    )
+    assert len(kept) >= 3 * len(years)  # the districts and the department in the tiny warehouse
