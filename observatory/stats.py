@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
+from scipy.special import gammaincinv
 
 STATUSES = ("value", "zero", "suppressed", "no_data")
 UNRELIABLE_BELOW = 20  # events: rates on fewer are flagged (coefficient of variation above ~22%)
 
 
 def poisson_ci(count: pd.Series | np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Exact (Garwood) confidence interval for a Poisson count; NaN where the count is NaN."""
+    """Exact (Garwood) confidence interval for a Poisson count; NaN where the count is NaN.
+
+    The bounds are chi-square quantiles, chi2.ppf(a/2, 2x)/2 and chi2.ppf(1-a/2, 2x+2)/2, taken as
+    the inverse regularised gamma function they equal (scipy.special: a worker without scipy.stats
+    is 45 MB lighter)."""
     x = np.asarray(count, dtype=float)
     alpha = 1 - level
     with np.errstate(invalid="ignore"):
-        low = np.where(x > 0, chi2.ppf(alpha / 2, 2 * x) / 2, 0.0)
-        high = chi2.ppf(1 - alpha / 2, 2 * (x + 1)) / 2
+        low = np.where(x > 0, gammaincinv(np.maximum(x, 1e-300), alpha / 2), 0.0)
+        high = gammaincinv(x + 1, 1 - alpha / 2)
     low = np.where(np.isnan(x), np.nan, low)
     high = np.where(np.isnan(x), np.nan, high)
     return low, high
