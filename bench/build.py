@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import record
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,3 +66,4 @@ def report(result: dict) -> str:
 if __name__ == "__main__":
     result = run()
     print(report(result))
+    print(f"recorded in {record({'build': result})}")

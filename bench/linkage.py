@@ -13,7 +13,7 @@ Each size runs with several seeds (a new made-up country each time) and the verd
 worst. A last row packs 3,000 victims into three years, two and a half times Peru's density.
 Times are of ``link`` in this process, after a warm-up run that imports splink.
 
-    python -m bench.linkage [--quick]
+    python -m bench.linkage [--quick]   (a full run is recorded in bench/results.json)
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import time
 
 import pandas as pd
 
+from bench import record
 from bench.caselists import generate
 from observatory.linkage import link
 
@@ -117,4 +118,8 @@ def report(result: dict) -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.linkage", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="300 victims, one seed")
-    print(report(run(quick=parser.parse_args().quick)))
+    quick = parser.parse_args().quick
+    result = run(quick=quick)
+    print(report(result))
+    if not quick:
+        print(f"recorded in {record({'linkage': result})}")
