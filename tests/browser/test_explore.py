@@ -211,3 +211,20 @@ def test_the_page_works_on_a_375px_phone(new_page, screenshots):
     phone.wait_for_timeout(500)
     phone.screenshot(path=str(screenshots / "explore-375x812.png"), full_page=True)
     no_errors(phone)
+
+
+def test_the_smoothed_rate_is_chosen_labelled_and_kept_in_the_url(page):
+    """Choosing "Tasa suavizada" on a district map: the URL says so, the units and the table name
+    the smoothed rate, the series keeps the raw one; back to the plain rate undoes it."""
+    open_view(page, "?area=0101")
+    wait_map(page, ["010101", "010102"])
+    page.get_by_label("Tasa suavizada en distritos (Bayes empírico)").check()
+    wait_url(page, "?area=0101&measure=smoothed")
+    page.wait_for_function("() => document.querySelector('#map-unit').textContent.includes('suavizada')")
+    assert page.locator("#ranking-unit").inner_text().endswith("tasa suavizada (Bayes empírico)")
+    assert "suavizada" not in page.locator("#series-unit").inner_text()
+    assert "Tasa suavizada" in page.locator("#area-table thead").inner_text()
+    page.get_by_label("Tasa por 100 000", exact=True).check()
+    wait_url(page, "?area=0101")
+    page.wait_for_function("() => !document.querySelector('#map-unit').textContent.includes('suavizada')")
+    no_errors(page)
