@@ -755,7 +755,13 @@ def on_series(ctx: Context, search: str | None) -> tuple:
         return figures.empty_figure(t("summary.none", lang)), None
     unit = ui.chart_unit(view, "series")
     fig = figures.series_figure(
-        table, colours=colours, measure=measure, unit=unit, step=view.state.step, lang=lang
+        table,
+        colours=colours,
+        measure=measure,
+        unit=unit,
+        step=view.state.step,
+        lang=lang,
+        selected=(view.start, view.end),
     )
     return fig, ui.series_table_component(table, measure, view.state.step, lang)
 

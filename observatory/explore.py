@@ -811,10 +811,13 @@ def series_table(ctx: Context, view: View) -> pd.DataFrame:
 
     Periods with no rows are true zeros for zero-fill indicators and no data otherwise; a
     yearly step over a monthly indicator marks years not wholly inside the period as partial.
+    A yearly indicator's series starts at its first year (``series_start``), so a view of one year
+    still shows the trend it belongs to; the map and key figures keep the period chosen.
     """
     if not view.has_data:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     ind, terr, step = view.indicator, territories(ctx), view.state.step
+    start = series_start(view)
     roles = series_roles(ctx, view)
     codes = [c for _, c in roles]
     multi = ind.multi_country and view.area_level == "country"
@@ -824,14 +827,14 @@ def series_table(ctx: Context, view: View) -> pd.DataFrame:
         indicator=ind.id,
         country=country,
         codes=codes,
-        start=view.start,
+        start=start,
         end=view.end,
         granularity=ind.granularity,
         step=step,
         breakdowns=view.breakdowns,
     )
     raw["period"] = pd.to_datetime(raw["period"])
-    grid = period_grid(view.start, view.end, step)
+    grid = period_grid(start, view.end, step)
     pop = _population(ctx, view, codes, sorted({p.year for p in grid}), country)
     # Every line on the whole grid at once: (role, code) x period, then the values and populations.
     n = len(grid)
@@ -869,6 +872,14 @@ def series_table(ctx: Context, view: View) -> pd.DataFrame:
     keyed = frame.assign(code=frame["code"] + "|" + frame["period"].dt.date.astype(str))
     out = _present(keyed, ctx, view, hidden_cells).assign(code=frame["code"])
     return out[SERIES_COLUMNS].reset_index(drop=True)
+
+
+def series_start(view: View) -> pd.Timestamp:
+    """Where the series begins: the period's start, or a yearly indicator's first year."""
+    first = view.indicator.first_period
+    if view.indicator.granularity == "year" and first is not None:
+        return min(first, view.start)
+    return view.start
 
 
 def _bucket(period: pd.Timestamp, step: str, view: View) -> tuple[pd.Timestamp, pd.Timestamp]:

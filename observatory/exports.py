@@ -290,7 +290,13 @@ def chart_figure(ctx: Context, view: View, chart: str, size: tuple[int, int]) ->
         if table.empty:
             return figures.empty_figure(t("summary.none", lang))
         return figures.series_figure(
-            table, colours=colours, measure=measure, unit=unit, step=view.state.step, lang=lang
+            table,
+            colours=colours,
+            measure=measure,
+            unit=unit,
+            step=view.state.step,
+            lang=lang,
+            selected=(view.start, view.end),
         )
     table = explore.area_table(ctx, view)
     if table.empty:

@@ -385,9 +385,12 @@ def series_figure(
     unit: str,
     step: str,
     lang: str,
+    selected: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> FigureSpec:
     """The selected area's series with its parent and the country as reference lines, plus
     compared areas. Provisional or partial periods are drawn dashed; hidden cells are gaps.
+    ``selected``: the period the map and key figures cover, shaded when the series is longer
+    (a yearly indicator's series shows every year up to the period's end).
 
     In counts, the reference lines start hidden (a country's count dwarfs a district's); a
     click on the legend shows them.
@@ -492,6 +495,37 @@ def series_figure(
             "tickformat": ",.2~f" if measure == "rate" else ",~f",
         },
     )
+    if selected is not None and len(table) and pd.Timestamp(table["period"].min()) < selected[0]:
+        # Half a step either side, so a one-year selection is a band around its point.
+        half = pd.Timedelta(days=182 if step == "year" else 15)
+        layout["shapes"] = [
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": (selected[0] - half).strftime("%Y-%m-%d"),
+                "x1": (selected[1] + half).strftime("%Y-%m-%d"),
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": GRID,
+                "opacity": 0.6,
+                "layer": "below",
+                "line": {"width": 0},
+            }
+        ]
+        layout["annotations"] = [
+            {
+                "text": t("series.selected", lang),
+                "xref": "x",
+                "yref": "paper",
+                "x": (selected[0] - half).strftime("%Y-%m-%d"),
+                "y": 1,
+                "xanchor": "left",
+                "yanchor": "top",
+                "showarrow": False,
+                "font": {"size": 11, "color": MUTED},
+            }
+        ]
     return _figure(traces, layout)
 
 

@@ -395,3 +395,23 @@ def test_population_read_once_per_year_equals_the_query_for_the_codes(ctx):
         kept.sort_values(order).reset_index(drop=True), asked.sort_values(order).reset_index(drop=True)
     )
     assert len(kept) >= 3 * len(years)  # the districts and the department in the tiny warehouse
+
+
+def test_a_yearly_series_shows_every_year_to_the_period_end_with_the_period_shaded(ctx):
+    """One year chosen (2016): the map and key figures cover 2016; the series shows the years up
+    to it (2015, 2016), the chosen one shaded, the suppressed 2015 count still hidden."""
+    search = "?ind=pe_feminicidios&area=15&from=2016&to=2016&measure=count"
+    view = dashboard.view_of(ctx, search)
+    table = explore.series_table(ctx, view)
+    lima = table[table["code"] == "15"].set_index(table["period"].dt.year[table["code"] == "15"])
+    assert list(lima.index) == [2015, 2016]
+    assert lima.loc[2016, "count"] == 9 and lima.loc[2016, "status"] == "value"
+    assert lima.loc[2015, "status"] == "suppressed"  # 12, but Amazonas' 1 would be recovered
+    fig, _ = dashboard.on_series(ctx, search)
+    (band,) = fig["layout"]["shapes"]
+    assert (band["x0"], band["x1"]) == ("2015-07-03", "2016-07-01")
+    assert fig["layout"]["annotations"][0]["text"] == "Periodo elegido"
+    assert explore.area_table(ctx, view).set_index("code").loc["15", "count"] == 9
+    # The whole coverage chosen: nothing to shade.
+    whole, _ = dashboard.on_series(ctx, "?ind=pe_feminicidios&area=15&from=2015&to=2016&measure=count")
+    assert "shapes" not in whole["layout"]
