@@ -747,23 +747,12 @@ def on_map(ctx: Context, search: str | None, drawn: str | None, geo_url_of=None,
 @_per_view
 def on_series(ctx: Context, search: str | None) -> tuple:
     """The time series figure and its table."""
-    colours = figures.Colours.from_site(ctx.site)
     view = view_of(ctx, search)
     table = explore.series_table(ctx, view)
-    lang, measure = view.lang, view.state.measure
     if table.empty:
-        return figures.empty_figure(t("summary.none", lang)), None
-    unit = ui.chart_unit(view, "series")
-    fig = figures.series_figure(
-        table,
-        colours=colours,
-        measure=measure,
-        unit=unit,
-        step=view.state.step,
-        lang=lang,
-        selected=(view.start, view.end),
-    )
-    return fig, ui.series_table_component(table, measure, view.state.step, lang)
+        return figures.empty_figure(t("summary.none", view.lang)), None
+    fig = exports.series_chart(ctx, view)
+    return fig, ui.series_table_component(table, view.state.measure, view.state.step, view.lang)
 
 
 @_per_view

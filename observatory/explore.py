@@ -25,7 +25,7 @@ from observatory.db import Warehouse
 from observatory.i18n import lang_or_default, t
 from observatory.schema import BREAKDOWNS, LEVELS
 from observatory.site import Site
-from observatory.urlstate import MAX_COMPARE, ViewState, is_safe, to_search
+from observatory.urlstate import MAX_COMPARE, MAX_VALUE_LENGTH, ViewState, is_safe, to_search
 
 MEASURES = ("count", "rate")
 STEPS = ("month", "year")
@@ -429,8 +429,15 @@ class Notice:
         return dict(self.params)
 
 
-def _notice(key: str, **params) -> Notice:
+def notice(key: str, **params) -> Notice:
+    """A notice for the page to show: a key of ``notice.*`` in the locales and its parameters."""
     return Notice(key, tuple(sorted((k, str(v)) for k, v in params.items())))
+
+
+def quoted(value) -> str:
+    """A reader's value as a notice may repeat it: codes and years as sent, anything else as '?'."""
+    ok = isinstance(value, str) and len(value) <= MAX_VALUE_LENGTH and is_safe(value)
+    return value if ok else "?"
 
 
 @dataclass(frozen=True)
@@ -507,25 +514,25 @@ def _resolve(ctx: Context, version, raw: ViewState) -> View:
     notes: list[Notice] = []
     lang = raw.lang if raw.lang in ("es", "en") else "es"
     if raw.lang and raw.lang != lang:
-        notes.append(_notice("unknown_lang", value=raw.lang))
+        notes.append(notice("unknown_lang", value=raw.lang))
 
     if raw.indicator and raw.indicator in cat:
         ind = cat[raw.indicator]
     else:
         ind = cat.default
         if raw.indicator:
-            notes.append(_notice("unknown_indicator", value=raw.indicator))
+            notes.append(notice("unknown_indicator", value=raw.indicator))
     base = defaults(ctx, ind)
 
     # Area: known, in this country (or a country, for multi-country series), not finer than the data.
     finest = ind.finest_level if ind.finest_level in terr.levels else "country"
     area = raw.area or base.area
     if not _allowed_area(terr, ind, area, ctx.country):
-        notes.append(_notice("unknown_area", value=raw.area))
+        notes.append(notice("unknown_area", value=raw.area))
         area = base.area
     if terr.depth(terr.level(area)) > terr.depth(finest):
         coarser = terr.ancestor_at(area, finest) or base.area
-        notes.append(_notice("area_too_fine", area=terr.name(area), shown=terr.name(coarser)))
+        notes.append(notice("area_too_fine", area=terr.name(area), shown=terr.name(coarser)))
         area = coarser
 
     # Period: well formed, inside the indicator's coverage, in order.
@@ -536,14 +543,14 @@ def _resolve(ctx: Context, version, raw: ViewState) -> View:
         start = parse_period(raw.start, ind.granularity, "start") if raw.start else d_start
         end = parse_period(raw.end, ind.granularity, "end") if raw.end else d_end
         if start is None or end is None:
-            notes.append(_notice("bad_period", value=f"{raw.start}..{raw.end}"))
+            notes.append(notice("bad_period", value=f"{raw.start}..{raw.end}"))
             start, end = d_start, d_end
         if start > end:
             start, end = end, start
         first, last = ind.first_period, ind.last_period
         if start < first or end > last or start > last or end < first:
             notes.append(
-                _notice(
+                notice(
                     "period_clamped",
                     first=period_text(first, ind.granularity),
                     last=period_text(last, ind.granularity),
@@ -553,17 +560,17 @@ def _resolve(ctx: Context, version, raw: ViewState) -> View:
         prev = (shift_year(start), shift_year(end))
         previous = prev if prev[0] >= first else None
     else:
-        notes.append(_notice("no_data_indicator"))
+        notes.append(notice("no_data_indicator"))
 
     measure = raw.measure or base.measure
     if measure not in MEASURES or (measure == "rate" and not ind.has_rate):
         if raw.measure:
-            notes.append(_notice("measure_unavailable", value=raw.measure))
+            notes.append(notice("measure_unavailable", value=raw.measure))
         measure = base.measure
     step = raw.step or base.step
     if ind.granularity == "year" or step not in STEPS:
         if raw.step and raw.step != "year":
-            notes.append(_notice("step_unavailable", value=raw.step))
+            notes.append(notice("step_unavailable", value=raw.step))
         step = base.step
 
     breakdowns = {}
@@ -573,7 +580,7 @@ def _resolve(ctx: Context, version, raw: ViewState) -> View:
             if value in available.get(name, ()):
                 breakdowns[name] = value
             else:
-                notes.append(_notice("unknown_breakdown", value=f"{name}={value}"))
+                notes.append(notice("unknown_breakdown", value=f"{name}={value}"))
 
     compare: list[str] = []
     for code in raw.compare:
@@ -581,16 +588,16 @@ def _resolve(ctx: Context, version, raw: ViewState) -> View:
             finest
         )
         if not ok:
-            notes.append(_notice("unknown_compare", value=code if is_safe(code) else "?"))
+            notes.append(notice("unknown_compare", value=code if is_safe(code) else "?"))
         elif code != area and code not in compare:
             compare.append(code)
     if len(compare) > MAX_COMPARE:
-        notes.append(_notice("too_many_compare", n=MAX_COMPARE))
+        notes.append(notice("too_many_compare", n=MAX_COMPARE))
         compare = compare[:MAX_COMPARE]
 
     group = raw.group
     if group and group not in groups(ctx):
-        notes.append(_notice("unknown_group", value=group if is_safe(group) else "?"))
+        notes.append(notice("unknown_group", value=group if is_safe(group) else "?"))
         group = ""
 
     state = ViewState(

@@ -280,24 +280,29 @@ def xlsx(frame: pd.DataFrame, meta: Meta) -> bytes:
 # --------------------------------------------------------------------------- images
 
 
+def series_chart(ctx: Context, view: View) -> figures.FigureSpec:
+    """The series card's figure (the page and the image downloads draw the same one)."""
+    table = explore.series_table(ctx, view)
+    if table.empty:
+        return figures.empty_figure(t("summary.none", view.lang))
+    return figures.series_figure(
+        table,
+        colours=figures.Colours.from_site(ctx.site),
+        measure=view.state.measure,
+        unit=ui.chart_unit(view, "series"),
+        step=view.state.step,
+        lang=view.lang,
+        selected=(view.start, view.end),
+    )
+
+
 def chart_figure(ctx: Context, view: View, chart: str, size: tuple[int, int]) -> go.Figure:
     """The chart as the card draws it (the map as an SVG choropleth, so SVG/PDF stay vector)."""
     colours = figures.Colours.from_site(ctx.site)
     lang, measure = view.lang, view.state.measure
     unit = ui.chart_unit(view, chart)
     if chart == "series":
-        table = explore.series_table(ctx, view)
-        if table.empty:
-            return figures.empty_figure(t("summary.none", lang))
-        return figures.series_figure(
-            table,
-            colours=colours,
-            measure=measure,
-            unit=unit,
-            step=view.state.step,
-            lang=lang,
-            selected=(view.start, view.end),
-        )
+        return series_chart(ctx, view)
     table = explore.area_table(ctx, view)
     if table.empty:
         return figures.empty_figure(t("summary.none", lang))

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from observatory import components as ui
-from observatory import explore, reconcile, urlstate
+from observatory import explore, reconcile
 from observatory.db import WarehouseUnavailable
 from observatory.explore import Context, Notice
 from observatory.i18n import lang_or_default, number, t
@@ -28,16 +28,6 @@ from observatory.reference import _page, _unavailable, context
 GROUP = "feminicidio"
 PATH = "/instituciones"
 PALETTE = ("#4b1d6b", "#c2185b", "#00838f", "#ef6c00", "#546e7a", "#2e7d32")
-
-
-def _notice(key: str, **params) -> Notice:
-    return Notice(key, tuple(sorted((k, str(v)) for k, v in params.items())))
-
-
-def _quoted(value) -> str:
-    """A reader's value as a notice may repeat it: codes and years as sent, anything else as '?'."""
-    ok = isinstance(value, str) and len(value) <= urlstate.MAX_VALUE_LENGTH and urlstate.is_safe(value)
-    return value if ok else "?"
 
 
 @dataclass(frozen=True)
@@ -71,7 +61,7 @@ def resolve(ctx: Context, area=None, start=None, end=None) -> Selection:
         if isinstance(area, str) and area in terr and terr.country_of(area) == ctx.country:
             code = area
         else:
-            notes.append(_notice("unknown_area", value=_quoted(area)))
+            notes.append(explore.notice("unknown_area", value=explore.quoted(area)))
     members = [i for i in cat if i.get("group") == GROUP]
     years = [p.year for i in members for p in (i.first_period, i.last_period) if p is not None]
     first, last = (min(years), max(years)) if years else (2009, 2025)
@@ -83,9 +73,9 @@ def resolve(ctx: Context, area=None, start=None, end=None) -> Selection:
             value = int(raw)
             if first <= value <= last:
                 return value
-            notes.append(_notice("years_clamped", first=first, last=last))
+            notes.append(explore.notice("years_clamped", first=first, last=last))
             return min(max(value, first), last)
-        notes.append(_notice("bad_year", value=_quoted(raw), year=default))
+        notes.append(explore.notice("bad_year", value=explore.quoted(raw), year=default))
         return default
 
     start_year, end_year = sorted((year(start, first), year(end, last)))

@@ -141,26 +141,18 @@ def check(ctx: Context, raw: ServicesState) -> tuple[ServicesState, tuple[Notice
     area = raw.area
     if not (area in terr and terr.country_of(area) == ctx.country):
         if area:
-            notes.append(_notice("unknown_area", value=_quoted(area)))
+            notes.append(explore.notice("unknown_area", value=explore.quoted(area)))
         area = default_area(ctx)
     known = directory(ctx).all_types
     types = raw.types
     if types:
-        notes += [_notice("unknown_service_type", value=_quoted(k)) for k in types if k not in known]
+        notes += [
+            explore.notice("unknown_service_type", value=explore.quoted(k)) for k in types if k not in known
+        ]
         types = tuple(k for k in known if k in types)
         if not types or set(types) == set(known):
             types = None  # nothing known was asked for, or everything: every type
     return ServicesState(area=area, types=types, lang=raw.lang), tuple(notes)
-
-
-def _notice(key: str, **params) -> Notice:
-    return Notice(key, tuple(sorted((k, str(v)) for k, v in params.items())))
-
-
-def _quoted(value: str) -> str:
-    """A reader's value as a notice may repeat it: codes as sent, anything else as '?'."""
-    ok = len(value) <= urlstate.MAX_VALUE_LENGTH and urlstate.is_safe(value)
-    return value if ok else "?"
 
 
 def type_filter(state: ServicesState) -> list[str]:
