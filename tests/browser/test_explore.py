@@ -39,8 +39,18 @@ def wait_url(page, query: str) -> None:
     page.wait_for_function("(want) => window.location.search === want", arg=query)
 
 
+def settle(page) -> None:
+    """Until no Dash callback is in flight (Dash marks the components it is updating)."""
+    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
+    page.wait_for_timeout(100)
+
+
 def choose(page, control: str, text: str) -> None:
-    """Open a dropdown, type to search, pick the option (as a reader would with a mouse)."""
+    """Open a dropdown, type to search, pick the option (as a reader would with a mouse). First
+    the page settles (no callback in flight: one may redraw the control and close its list), and
+    the control is scrolled to the top of the window, so that its list opens inside it."""
+    settle(page)
+    page.locator(f"#{control}").evaluate("e => e.scrollIntoView({block: 'start'})")
     page.click(f"#{control}")
     page.keyboard.type(text)
     page.get_by_role("option", name=text, exact=True).click()
