@@ -46,6 +46,8 @@ from urllib.parse import urlencode, urlparse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import bench
+
 UPDATE = "/_dash-update-component"
 TRACEBACK_MARKERS = (b"Traceback", b'File "', b"site-packages")
 URL_KEYS = ("ind", "area", "from", "to", "measure", "step", "compare", "lang")
@@ -54,7 +56,7 @@ BREAKDOWN_KEYS = ("violence_type", "sex", "age_group", "risk_level")
 DOWNLOAD_KEYS = ("size",)
 PARAMETER_ROUTES = ("/api/", "/download/", "/embed/")
 NO_LIMIT = "1000000 per minute"
-RESULTS = Path(__file__).parent / "results.json"
+RESULTS = bench.RESULTS
 SOAK_CASES = 10_000
 NASTY = [
     "",
@@ -686,11 +688,8 @@ class Soak:
 
 
 def record(name: str, figures: dict, path: Path = RESULTS) -> None:
-    """Set "reliability" -> ``name`` in the results file, keeping every other key (other benchmarks
-    write theirs): read, set and write back at once."""
-    results = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    results.setdefault("reliability", {})[name] = figures
-    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    """Set "reliability" -> ``name`` in the results file, keeping every other key."""
+    bench.record({name: figures}, path, under="reliability")
 
 
 def print_table(rows: list[dict], first: str) -> None:

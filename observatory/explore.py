@@ -588,7 +588,7 @@ def _resolve(ctx: Context, version, raw: ViewState) -> View:
             finest
         )
         if not ok:
-            notes.append(notice("unknown_compare", value=code if is_safe(code) else "?"))
+            notes.append(notice("unknown_compare", value=quoted(code)))
         elif code != area and code not in compare:
             compare.append(code)
     if len(compare) > MAX_COMPARE:
@@ -597,7 +597,7 @@ def _resolve(ctx: Context, version, raw: ViewState) -> View:
 
     group = raw.group
     if group and group not in groups(ctx):
-        notes.append(notice("unknown_group", value=group if is_safe(group) else "?"))
+        notes.append(notice("unknown_group", value=quoted(group)))
         group = ""
 
     state = ViewState(

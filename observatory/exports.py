@@ -298,11 +298,11 @@ def series_chart(ctx: Context, view: View) -> figures.FigureSpec:
 
 def chart_figure(ctx: Context, view: View, chart: str, size: tuple[int, int]) -> go.Figure:
     """The chart as the card draws it (the map as an SVG choropleth, so SVG/PDF stay vector)."""
+    if chart == "series":
+        return series_chart(ctx, view)
     colours = figures.Colours.from_site(ctx.site)
     lang, measure = view.lang, view.state.measure
     unit = ui.chart_unit(view, chart)
-    if chart == "series":
-        return series_chart(ctx, view)
     table = explore.area_table(ctx, view)
     if table.empty:
         return figures.empty_figure(t("summary.none", lang))
