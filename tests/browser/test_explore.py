@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from tests.browser.conftest import PHONE
 from tests.browser.tiny_geo import centre
 
@@ -49,11 +51,20 @@ def choose(page, control: str, text: str) -> None:
     """Open a dropdown, type to search, pick the option (as a reader would with a mouse). First
     the page settles (no callback in flight: one may redraw the control and close its list), and
     the control is scrolled to the top of the window, so that its list opens inside it."""
-    settle(page)
-    page.locator(f"#{control}").evaluate("e => e.scrollIntoView({block: 'start'})")
-    page.click(f"#{control}")
-    page.keyboard.type(text)
-    page.get_by_role("option", name=text, exact=True).click()
+    option = page.get_by_role("option", name=text, exact=True)
+    for attempt in range(3):
+        settle(page)
+        page.locator(f"#{control}").evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.click(f"#{control}")
+        page.keyboard.type(text)
+        try:
+            option.wait_for(timeout=4000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")  # a redraw closed the list: open it again
+    option.click()
 
 
 def click_area(page, level: str, code: str) -> None:
@@ -130,6 +141,7 @@ def test_a_copied_url_gives_the_same_view(page, new_page):
     wait_map(page, ["1501", "1502"])
     click_area(page, "province", "1501")
     wait_url(page, "?area=1501")
+    wait_map(page, ["150101", "150102"])
     choose(page, "f-from", "ene. 2024")
     wait_url(page, "?area=1501&from=2024-01")
     wait_text(page, "#kf-total", "1\u00a0400")
