@@ -200,6 +200,7 @@ def test_switching_to_english_translates_the_interface(page):
 def test_controls_work_with_the_keyboard(page):
     open_view(page)
     wait_map(page, ["01", "15"])
+    settle(page)  # a callback still in flight could redraw the dropdown and close its list
     for _ in range(40):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "f-department":

@@ -7,7 +7,7 @@ import pytest
 
 from observatory.config import Settings
 from tests.browser.conftest import DESKTOP, _page, serving
-from tests.browser.test_explore import no_errors, wait_text, wait_url
+from tests.browser.test_explore import choose, no_errors, wait_text, wait_url
 from tests.browser.tiny_geo import boundaries_for, write_layers
 from tests.fixtures import services as fixture
 
@@ -85,9 +85,7 @@ def test_choosing_an_area_and_going_back_to_the_country(page):
     page.goto(page.base + "/servicios")
     wait_points(page, ["01", "15"], 3)
     wait_text(page, "#svc-total", "4")
-    page.click("#svc-area")
-    page.keyboard.type("Amazonas")
-    page.get_by_role("option", name="Amazonas", exact=True).click()
+    choose(page, "svc-area", "Amazonas")
     wait_url(page, "?area=01")
     wait_text(page, "#svc-total", "1")
     wait_text(page, "#svc-cases-per-point", "144")
