@@ -7,6 +7,7 @@ Both read the default warehouse (``Settings.from_env()``); tests call ``create_a
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import logging
@@ -18,7 +19,7 @@ import dash
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from observatory import api, countries, dashboard, i18n, serving
+from observatory import api, countries, dashboard, explore, i18n, serving
 from observatory.config import ROOT, Settings
 from observatory.db import Warehouse
 from observatory.explore import Context
@@ -146,7 +147,21 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
     return app
 
 
+def settle(app: dash.Dash) -> None:
+    """Read the reference data every request needs, then take what exists now out of the cyclic
+    garbage collector's way: it lives as long as the worker, and a full collection walking it
+    stalled a request now and then (the p95 of bench/interactions.py). Called once per process,
+    after ``create_app``; a missing warehouse is read later, when it appears."""
+    ctx = app.server.extensions["observatory"]
+    if ctx.warehouse.available():
+        explore.catalogue(ctx)
+        explore.territories(ctx)
+    gc.collect()
+    gc.freeze()
+
+
 app = create_app(Settings.from_env())
+settle(app)
 server = app.server
 
 if __name__ == "__main__":

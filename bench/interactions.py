@@ -521,12 +521,13 @@ def indicators_for(warehouse: Path) -> tuple[str, str]:
 
 
 def make_app(warehouse: Path):
-    """The app as app.py makes it (``create_app(Settings.from_env())``) over ``warehouse``, whose
+    """The app as app.py makes it (``create_app(Settings.from_env())``, ``settle``) over ``warehouse``, whose
     boundary layers are in the ``geo`` folder beside it."""
-    from app import create_app
+    from app import create_app, settle
     from observatory.config import Settings
 
     app = create_app(Settings.from_env(warehouse=str(warehouse)))
+    settle(app)
     return app, app.server.extensions["observatory"]
 
 
