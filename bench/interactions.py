@@ -9,8 +9,9 @@ fresh process per scale:
 1. ``server``: five interactions of a reader, each a change of one control. The app is made by
    ``create_app`` as app.py makes it, and the measured code is what the Dash callbacks call: the
    ``on_sync`` of the control, then every callback the new URL fires (``on_header``, ``on_map``
-   with the map already drawn, ``on_series``, ``on_ranking``, ``on_downloads``, the compare
-   options), each result serialised as Dash does (plotly's JSON encoder). Median and p95 over
+   with the map already drawn, ``on_series`` and its table (closed), ``on_ranking``,
+   ``on_downloads``, the compare options), each result serialised as Dash does (plotly's JSON
+   encoder). Median and p95 over
    ``--runs`` runs with the per-view caches emptied before each (a view nobody asked for yet),
    and the same once the view is cached. Reference data (catalogue, territories, each year's
    denominators) is read once per warehouse version and kept, like the boundary layers.
@@ -135,6 +136,7 @@ def _callback_keys(app) -> dict[str, str]:
         "header": ("view-title", "children"),
         "map": ("map", "figure"),
         "series": ("series", "figure"),
+        "series_table": ("series-table", "children"),
         "ranking": ("ranking", "figure"),
         "downloads": ("map-dl-png", "href"),
         "compare_options": ("f-compare", "options"),
@@ -186,6 +188,7 @@ def serve(ctx, keys: dict[str, str], i: Interaction, drawn: str | None, values: 
         "header": dashboard.on_header(ctx, search, host),
         "map": dashboard.on_map(ctx, search, drawn, viewport=VIEWPORT),
         "series": dashboard.on_series(ctx, search),
+        "series_table": dashboard.on_series_table(ctx, search, 0),  # its details closed, as a page opens
         "ranking": dashboard.on_ranking(ctx, search, None),
         "downloads": dashboard.on_downloads(ctx, search, host),
         "compare_options": controls.compare_options(ctx, view, view.lang, ""),
@@ -216,6 +219,7 @@ def clear_view_caches() -> None:
 
     for body in (dashboard.on_sync, dashboard.on_header, dashboard.on_map, dashboard.on_series):
         body.cache_clear()
+    dashboard.on_series_table.cache_clear()
     dashboard.on_ranking.cache_clear()
     dashboard.on_downloads.cache_clear()
     queries.clear_cache()
@@ -281,6 +285,7 @@ def payloads(ctx, app, i: Interaction, drawn: str | None) -> list[tuple[str, dic
         ("table-sort", "data"): None,
         ("f-compare", "search_value"): None,
         ("map", "clickData"): None,
+        ("series-table-toggle", "n_clicks"): 0,
     }
     from observatory import controls
 
@@ -578,7 +583,8 @@ def ratios(result: dict) -> dict:
 
 
 def warehouse_for(scale: str, folder: Path) -> tuple[Path, dict | None]:
-    """The warehouse of a scale, built when missing (synthetic ones with a geo folder beside them)."""
+    """The warehouse of a scale, built when missing or older than the schema (synthetic ones with a
+    geo folder beside them)."""
     from observatory.config import Settings
 
     real = Settings.from_env().warehouse_path
@@ -588,8 +594,11 @@ def warehouse_for(scale: str, folder: Path) -> tuple[Path, dict | None]:
     geo = folder / "geo"
     if not geo.exists():
         geo.symlink_to(real.parent / "geo", target_is_directory=True)
-    if path.exists():
+    from observatory.ingest.warehouse import missing_tables
+
+    if path.exists() and not missing_tables(path):
         return path, None
+    path.unlink(missing_ok=True)  # none yet, or built by an older schema
     from bench.synth import build_synthetic_warehouse
 
     return path, build_synthetic_warehouse(path, int(scale))

@@ -78,10 +78,17 @@ class Reader(HttpUser):
 
     def cards(self, step: str) -> None:
         """The cards that follow the URL: header, map, series, ranking."""
-        v = {"url.search": self.search, "viewport.data": [1366, 768], "table-sort.data": None}
+        v = {
+            "url.search": self.search,
+            "viewport.data": [1366, 768],
+            "table-sort.data": None,
+            "series-table-toggle.n_clicks": 0,
+        }
         self.callback("view-title.children", v, ["url.search"], f"{step}: header")
         self.callback("map.figure", v, ["url.search"], f"{step}: map")
         self.callback("series.figure", v, ["url.search"], f"{step}: series")
+        # The series table follows the URL too; closed (no clicks on its summary), it sends nothing.
+        self.callback("series-table.children", v, ["url.search"], f"{step}: series table")
         self.callback("ranking.figure", v, ["url.search"], f"{step}: ranking")
 
     def sync(self, changed: str, value, step: str) -> None:

@@ -293,7 +293,7 @@ def _load_id(n_rows: int, seed: int) -> str:
 
 
 def _copy_reference(con: duckdb.DuckDBPyConnection, reference: Path) -> None:
-    """Every table of the reference warehouse but the catalogue and the roll-up (rebuilt here).
+    """Every table of the reference warehouse but the catalogue and the roll-ups (rebuilt here).
 
     By column name and only the columns and tables both files have, so a reference built by an
     older schema still serves (new columns take their defaults, new tables stay empty).
@@ -308,7 +308,7 @@ def _copy_reference(con: duckdb.DuckDBPyConnection, reference: Path) -> None:
             ).fetchall()
         }
         for table in schema.metadata.tables:  # names from the schema module, never from input
-            if table in ("indicators", "rollup") or table not in theirs_tables:
+            if table in ("indicators", "rollup", "rollup_total") or table not in theirs_tables:
                 continue
             ours = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
             theirs = {r[0] for r in con.execute(f"DESCRIBE ref.{table}").fetchall()}

@@ -29,8 +29,13 @@ def _build(settings: Settings, args) -> int:
     from observatory.ingest.warehouse import CheckError, build
 
     if args.if_missing and settings.warehouse_path.exists():
-        print(f"warehouse present: {settings.warehouse_path} (run `make build` to rebuild)")
-        return 0
+        from observatory.ingest.warehouse import missing_tables
+
+        lacking = missing_tables(settings.warehouse_path)
+        if not lacking:
+            print(f"warehouse present: {settings.warehouse_path} (run `make build` to rebuild)")
+            return 0
+        print(f"warehouse built by an older version (no {', '.join(lacking)}): rebuilding")
     try:
         build(settings)
     except (FetchError, IngestError, CheckError) as exc:

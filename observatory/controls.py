@@ -8,6 +8,8 @@ context, so the callback only connects them.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from observatory import explore
 from observatory.explore import Context, View
 from observatory.i18n import period_label, t, t_or
@@ -58,9 +60,16 @@ def period_options(view: View, lang: str) -> list[dict]:
     ind = view.indicator
     if ind.first_period is None:
         return []
-    step = "year" if ind.granularity == "year" else "month"
-    grid = explore.period_grid(ind.first_period, ind.last_period, step)
-    return [option(period_label(p, step, lang), explore.period_text(p, ind.granularity)) for p in grid][::-1]
+    return list(_period_options(ind.first_period, ind.last_period, ind.granularity, lang))
+
+
+@lru_cache(maxsize=64)
+def _period_options(first, last, granularity: str, lang: str) -> tuple[dict, ...]:
+    """The periods an indicator covers, newest first: the same for every view of it (a hundred
+    labels, built once rather than per request). Shared: callers must not change them."""
+    step = "year" if granularity == "year" else "month"
+    grid = explore.period_grid(first, last, step)
+    return tuple(option(period_label(p, step, lang), explore.period_text(p, granularity)) for p in grid)[::-1]
 
 
 def step_options(lang: str) -> list[dict]:

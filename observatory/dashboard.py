@@ -309,7 +309,9 @@ def build(ctx: Context, view: View):
             ),
             html.Details(
                 [
-                    html.Summary(t("series.as_table", lang)),
+                    # Built when opened (a click or Enter on the summary): most readers never
+                    # open it, and it is the largest part of a series update.
+                    html.Summary(t("series.as_table", lang), id="series-table-toggle", n_clicks=0),
                     html.Div(id="series-table", className="table-scroll"),
                 ],
                 className="as-table",
@@ -745,14 +747,25 @@ def on_map(ctx: Context, search: str | None, drawn: str | None, geo_url_of=None,
 
 
 @_per_view
-def on_series(ctx: Context, search: str | None) -> tuple:
-    """The time series figure and its table."""
+def on_series(ctx: Context, search: str | None):
+    """The time series figure."""
+    view = view_of(ctx, search)
+    if explore.series_table(ctx, view).empty:
+        return figures.empty_figure(t("summary.none", view.lang))
+    return exports.series_chart(ctx, view)
+
+
+@_per_view
+def on_series_table(ctx: Context, search: str | None, clicks=0):
+    """The series as a table, once its details are open: ``clicks`` on the summary, odd = open.
+    Closed, nothing is sent (a stale table never shows when it opens again)."""
+    if not isinstance(clicks, int) or clicks % 2 == 0:
+        return None
     view = view_of(ctx, search)
     table = explore.series_table(ctx, view)
     if table.empty:
-        return figures.empty_figure(t("summary.none", view.lang)), None
-    fig = exports.series_chart(ctx, view)
-    return fig, ui.series_table_component(table, view.state.measure, view.state.step, view.lang)
+        return None
+    return ui.series_table_component(table, view.state.measure, view.state.step, view.lang)
 
 
 @_per_view
@@ -914,10 +927,19 @@ def register_callbacks(app: dash.Dash, ctx: Context) -> None:
     def map_card(search, viewport, drawn):
         return on_map(ctx, search, drawn, viewport=viewport)
 
-    @app.callback(Output("series", "figure"), Output("series-table", "children"), Input(LOCATION, "search"))
+    @app.callback(Output("series", "figure"), Input(LOCATION, "search"))
     @_guard
     def series_card(search):
         return on_series(ctx, search)
+
+    @app.callback(
+        Output("series-table", "children"),
+        Input(LOCATION, "search"),
+        Input("series-table-toggle", "n_clicks"),
+    )
+    @_guard
+    def series_table_card(search, clicks):
+        return on_series_table(ctx, search, clicks)
 
     @app.callback(
         Output("ranking", "figure"),

@@ -676,20 +676,28 @@ def _population(
     ind = view.indicator
     if not ind.has_rate or not codes:
         return pd.DataFrame(columns=["code", "year", "population", "population_source", "population_year"])
-    wanted = set(codes)
     version = queries.stamp(ctx.warehouse)
-    parts = [_population_of_year(ctx, version, country, ind.denominator, int(y)) for y in sorted(set(years))]
+    parts = []
+    for year in sorted({int(y) for y in years}):
+        frame, rows = _population_of_year(ctx, version, country, ind.denominator, year)
+        parts.append(frame.iloc[sorted({i for c in set(codes) for i in rows.get(c, ())})])
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return frame[frame["code"].isin(wanted)].reset_index(drop=True)
+    return frame.reset_index(drop=True)
 
 
 @lru_cache(maxsize=256)
-def _population_of_year(ctx: Context, version, country: str | None, sex: str, year: int) -> pd.DataFrame:
-    """Every territory's denominator for one year: reference data, read once per warehouse version
-    (like the territories) rather than once per view."""
+def _population_of_year(
+    ctx: Context, version, country: str | None, sex: str, year: int
+) -> tuple[pd.DataFrame, dict[str, tuple[int, ...]]]:
+    """Every territory's denominator for one year, and the rows of each code in it: reference
+    data, read once per warehouse version (like the territories) rather than once per view."""
     frame = territories(ctx).frame
     codes = frame.index[frame["country"] == country] if country else frame.index
-    return queries.population(ctx.warehouse, country=country, codes=list(codes), years=[year], sex=sex)
+    pop = queries.population(ctx.warehouse, country=country, codes=list(codes), years=[year], sex=sex)
+    rows: dict[str, list[int]] = {}
+    for i, code in enumerate(pop["code"].tolist()):
+        rows.setdefault(code, []).append(i)
+    return pop, {c: tuple(r) for c, r in rows.items()}
 
 
 def hidden(
@@ -793,9 +801,9 @@ def area_table(ctx: Context, view: View) -> pd.DataFrame:
         frame["value"] = frame["value"].fillna(0.0)
     year = view.end.year
     pop = _population(ctx, view, frame["code"].tolist(), [year], view.map_country)
-    frame = frame.merge(
-        pop[["code", "population", "population_source", "population_year"]], on="code", how="left"
-    )
+    looked = pop.drop_duplicates("code").set_index("code").reindex(frame["code"].tolist())
+    for col in ("population", "population_source", "population_year"):
+        frame[col] = looked[col].to_numpy() if col in looked else np.nan
     frame["level"] = view.map_level
     out = _present(frame, ctx, view, hidden(ctx, view, view.start, view.end, view.map_country))
     out["smoothed"] = np.nan
@@ -873,19 +881,33 @@ def series_table(ctx: Context, view: View) -> pd.DataFrame:
             "partial": np.tile(np.asarray(_partial(grid, view, step), dtype=bool), len(roles)),
         }
     )
-    values = raw[["code", "period", "value", "provisional"]].drop_duplicates(["code", "period"])
-    frame = frame.merge(values, on=["code", "period"], how="left", sort=False)
-    frame["provisional"] = frame["provisional"].fillna(False).astype(bool)
+    # The values and denominators by key, looked up per cell: a few hundred cells, where two
+    # DataFrame merges cost several milliseconds.
+    keys = list(zip(frame["code"].tolist(), frame["period"].tolist(), strict=True))
+    found: dict = {}
+    for key in zip(
+        raw["code"].tolist(),
+        raw["period"].tolist(),
+        raw["value"].tolist(),
+        raw["provisional"].tolist(),
+        strict=True,
+    ):
+        found.setdefault(key[:2], key[2:])
+    cells = [found.get(key, (np.nan, False)) for key in keys]
+    frame["value"] = np.array([c[0] for c in cells], dtype=float)
+    frame["provisional"] = np.array([bool(c[1]) for c in cells], dtype=bool)
     if ind.zero_fill:
         frame["value"] = frame["value"].fillna(0.0)
-    frame["year"] = frame["period"].dt.year
     people = ["population", "population_source", "population_year"]
+    by_year: dict = {}
     if len(pop):
-        pop = pop[["code", "year", *people]].drop_duplicates(["code", "year"])
-        frame = frame.merge(pop, on=["code", "year"], how="left", sort=False)
-    else:
-        frame = frame.assign(**{col: np.nan for col in people})
-    frame = frame.drop(columns="year")
+        columns = [pop[c].tolist() for c in ("code", "year", *people)]
+        for code, year, *rest in zip(*columns, strict=True):
+            by_year.setdefault((code, int(year)), rest)
+    denominators = [by_year.get((code, period.year), (np.nan, None, np.nan)) for code, period in keys]
+    frame["population"] = np.array([d[0] for d in denominators], dtype=float)
+    frame["population_source"] = [d[1] for d in denominators]
+    frame["population_year"] = np.array([d[2] for d in denominators], dtype=float)
     # Each period is its own published table: the disclosure rule applies period by period. One
     # call to present() for all of it, with cells keyed by code and period.
     hidden_cells = None
@@ -894,8 +916,11 @@ def series_table(ctx: Context, view: View) -> pd.DataFrame:
         for period in grid:
             first, last = _bucket(period, step, view)
             hidden_cells |= {f"{c}|{period.date()}" for c in hidden(ctx, view, first, last, country) or ()}
-    keyed = frame.assign(code=frame["code"] + "|" + frame["period"].dt.date.astype(str))
-    out = _present(keyed, ctx, view, hidden_cells).assign(code=frame["code"])
+    if hidden_cells is None:  # nothing to key by period: every value is published
+        out = _present(frame, ctx, view, None)
+    else:
+        keyed = frame.assign(code=frame["code"] + "|" + frame["period"].dt.date.astype(str))
+        out = _present(keyed, ctx, view, hidden_cells).assign(code=frame["code"])
     return out[SERIES_COLUMNS].reset_index(drop=True)
 
 

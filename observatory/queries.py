@@ -49,9 +49,12 @@ def clear_cache() -> None:
     _cached.cache_clear()
 
 
-def _breakdowns(values: Mapping[str, str] | None) -> dict[str, str]:
+def _breakdowns(values: Mapping[str, str] | None) -> dict:
+    """The breakdown parameters of a roll-up query, and ``all_total``: every one is 'total', so
+    the query reads ``rollup_total`` (a fraction of the roll-up, sorted by area and period)."""
     values = values or {}
-    return {b: values.get(b, "total") or "total" for b in BREAKDOWNS}
+    chosen = {b: values.get(b, "total") or "total" for b in BREAKDOWNS}
+    return {**chosen, "all_total": all(v == "total" for v in chosen.values())}
 
 
 def _date(value) -> dt.date:

@@ -143,22 +143,40 @@ observations = sa.Table(
     comment="Values as published, at the finest level the source gives.",
 )
 
+
+def _rollup_columns(breakdowns: bool) -> list[sa.Column]:
+    """The roll-ups' columns: key, breakdowns (``rollup`` only), institution, value, provisional."""
+    return [
+        sa.Column("indicator_id", sa.String, nullable=False),
+        sa.Column("country", sa.String(2), nullable=False),
+        sa.Column("level", sa.String, nullable=False),
+        sa.Column("territory_code", sa.String, nullable=False),
+        sa.Column("period", sa.Date, nullable=False),
+        sa.Column("granularity", sa.String, nullable=False),
+        *(_breakdown_columns() if breakdowns else []),
+        sa.Column("institution", sa.String, nullable=False, server_default=""),
+        sa.Column("value", sa.Double, nullable=False),
+        sa.Column("provisional", sa.Boolean, nullable=False),
+    ]
+
+
 rollup = sa.Table(
     "rollup",
     metadata,
-    sa.Column("indicator_id", sa.String, nullable=False),
-    sa.Column("country", sa.String(2), nullable=False),
-    sa.Column("level", sa.String, nullable=False),
-    sa.Column("territory_code", sa.String, nullable=False),
-    sa.Column("period", sa.Date, nullable=False),
-    sa.Column("granularity", sa.String, nullable=False),
-    *_breakdown_columns(),
-    sa.Column("institution", sa.String, nullable=False, server_default=""),
-    sa.Column("value", sa.Double, nullable=False),
-    sa.Column("provisional", sa.Boolean, nullable=False),
+    *_rollup_columns(breakdowns=True),
     comment=(
         "Observations summed up the territorial hierarchy at build time; what the app reads. Derived, "
         "unique by construction (indicator, territory, period, breakdowns), so no index to maintain."
+    ),
+)
+
+rollup_total = sa.Table(
+    "rollup_total",
+    metadata,
+    *_rollup_columns(breakdowns=False),
+    comment=(
+        "The roll-up's rows with every breakdown at 'total' (what most views read), sorted by "
+        "indicator, level, area and period so a view reads a few hundred neighbouring rows. Derived."
     ),
 )
 

@@ -32,8 +32,15 @@ def poisson_ci(count: pd.Series | np.ndarray, level: float = 0.95) -> tuple[np.n
 
 def classify(value: pd.Series, *, disclosure: str, k: int) -> pd.Series:
     """'no_data' (NaN), 'zero' (a true 0), 'suppressed' (1..k-1 where the policy suppresses), 'value'."""
-    status = pd.Series("value", index=value.index, dtype=object)
-    status[value.isna()] = "no_data"
+    return pd.Series(
+        _statuses(value.to_numpy(dtype=float, na_value=np.nan), disclosure, k), index=value.index
+    )
+
+
+def _statuses(value: np.ndarray, disclosure: str, k: int) -> np.ndarray:
+    """``classify`` on an array of floats: an object array of the statuses."""
+    status = np.full(len(value), "value", dtype=object)
+    status[np.isnan(value)] = "no_data"
     status[value == 0] = "zero"
     if disclosure == "suppress":
         status[(value > 0) & (value < k)] = "suppressed"
@@ -152,28 +159,40 @@ def present(
     """
     if measure not in ("count", "rate"):
         raise ValueError(f"measure must be 'count' or 'rate', not {measure!r}")
-    out = frame.copy()
-    value = out["value"].astype(float)
-    status = classify(value, disclosure=disclosure, k=k)
+    # On plain arrays, the new columns added at once: a view's tables are small, and pandas'
+    # per-operation overhead was most of the time (bench/interactions.py).
+    value = frame["value"].to_numpy(dtype=float, na_value=np.nan)
+    status = _statuses(value, disclosure, k)
     if disclosure == "suppress":
         if hidden is None:
-            status = complement(value, status)
-        else:
-            status[out["code"].isin(hidden)] = "suppressed"
-    out["status"] = status
-    visible = status.isin(["value", "zero"])
-    out["count_shown"] = value.where(visible)
+            status = complement(pd.Series(value, index=frame.index), pd.Series(status, index=frame.index))
+            status = status.to_numpy(dtype=object)
+        elif hidden:
+            status[np.fromiter((c in hidden for c in frame["code"]), dtype=bool, count=len(frame))] = (
+                "suppressed"
+            )
+    visible = (status == "value") | (status == "zero")
     population = (
-        out["population"].astype(float) if "population" in out else pd.Series(np.nan, index=out.index)
+        frame["population"].to_numpy(dtype=float, na_value=np.nan)
+        if "population" in frame
+        else np.full(len(frame), np.nan)
     )
-    has_pop = visible & (population > 0)
-    out["rate"] = (value / population * rate_per).where(has_pop)
-    low, high = poisson_ci(value.where(has_pop))
-    out["ci_low"] = low / population * rate_per
-    out["ci_high"] = high / population * rate_per
-    out["unreliable"] = has_pop & (value < UNRELIABLE_BELOW)
-    out["shown"] = out["count_shown"] if measure == "count" else out["rate"]
-    return out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        has_pop = visible & (population > 0)
+        count_shown = np.where(visible, value, np.nan)
+        rate = np.where(has_pop, value / population * rate_per, np.nan)
+        low, high = poisson_ci(np.where(has_pop, value, np.nan))
+        columns = {
+            "status": status,
+            "count_shown": count_shown,
+            "rate": rate,
+            "ci_low": low / population * rate_per,
+            "ci_high": high / population * rate_per,
+            "unreliable": has_pop & (value < UNRELIABLE_BELOW),
+            "shown": count_shown if measure == "count" else rate,
+        }
+    kept = {c: frame[c].to_numpy() for c in frame.columns if c not in columns}
+    return pd.DataFrame({**kept, **columns}, index=frame.index)
 
 
 def empirical_bayes(count: pd.Series, population: pd.Series, rate_per: int = 100_000) -> pd.Series:
@@ -183,16 +202,19 @@ def empirical_bayes(count: pd.Series, population: pd.Series, rate_per: int = 100
     population can tell: small districts move a lot, large ones hardly at all. Areas without
     a count or a population come back NaN. Label the result "smoothed rate" wherever shown.
     """
-    y = count.astype(float)
-    n = population.astype(float)
-    ok = y.notna() & (n > 0)
-    if ok.sum() < 2:
-        return (y / n * rate_per).where(ok)
-    yo, no = y[ok], n[ok]
-    m = yo.sum() / no.sum()
-    r = yo / no
-    s2 = (no * (r - m) ** 2).sum() / no.sum()
-    a = max(s2 - m / no.mean(), 0.0)
-    weight = a / (a + m / no)
-    smoothed = m + weight * (r - m)
-    return (smoothed * rate_per).reindex(y.index).where(ok)
+    y = count.to_numpy(dtype=float, na_value=np.nan)
+    n = population.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = ~np.isnan(y) & (n > 0)
+        out = np.full(len(y), np.nan)
+        if ok.sum() < 2:
+            out[ok] = y[ok] / n[ok] * rate_per
+            return pd.Series(out, index=count.index)
+        yo, no = y[ok], n[ok]
+        m = yo.sum() / no.sum()
+        r = yo / no
+        s2 = (no * (r - m) ** 2).sum() / no.sum()
+        a = max(s2 - m / no.mean(), 0.0)
+        weight = a / (a + m / no)
+        out[ok] = (m + weight * (r - m)) * rate_per
+    return pd.Series(out, index=count.index)

@@ -48,6 +48,7 @@ def test_the_five_interactions_change_the_view(measured):
             "header",
             "map",
             "series",
+            "series_table",
             "ranking",
             "downloads",
             "compare_options",

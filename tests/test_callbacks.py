@@ -224,11 +224,18 @@ def test_sorting_the_table(ctx):
 
 
 def test_series_card(ctx):
-    fig, table = dashboard.on_series(ctx, "?area=01&compare=15&measure=count")
+    search = "?area=01&compare=15&measure=count"
+    fig = dashboard.on_series(ctx, search)
     names = [tr.name for tr in fig.data if tr.showlegend is not False]
     assert names[:3] == ["Amazonas", "Perú (país)", "Lima"]
     assert "provisional o incompleto" in names
+    # The table alternative is built only while its details are open (odd clicks on the summary).
+    assert dashboard.on_series_table(ctx, search, 0) is None
+    table = dashboard.on_series_table(ctx, search, 1)
     assert "feb. 2025" in text(table)
+    assert [th.children for th in table.children[1].children.children[1:]] == ["Amazonas", "Perú", "Lima"]
+    assert dashboard.on_series_table(ctx, search, 2) is None
+    assert dashboard.on_series_table(ctx, search, "1") is None  # whatever a client sends
 
 
 def test_download_button_gives_the_menu_file_of_the_table_shown(ctx):
@@ -407,11 +414,11 @@ def test_a_yearly_series_shows_every_year_to_the_period_end_with_the_period_shad
     assert list(lima.index) == [2015, 2016]
     assert lima.loc[2016, "count"] == 9 and lima.loc[2016, "status"] == "value"
     assert lima.loc[2015, "status"] == "suppressed"  # 12, but Amazonas' 1 would be recovered
-    fig, _ = dashboard.on_series(ctx, search)
+    fig = dashboard.on_series(ctx, search)
     (band,) = fig["layout"]["shapes"]
     assert (band["x0"], band["x1"]) == ("2015-07-03", "2016-07-01")
     assert fig["layout"]["annotations"][0]["text"] == "Periodo elegido"
     assert explore.area_table(ctx, view).set_index("code").loc["15", "count"] == 9
     # The whole coverage chosen: nothing to shade.
-    whole, _ = dashboard.on_series(ctx, "?ind=pe_feminicidios&area=15&from=2015&to=2016&measure=count")
+    whole = dashboard.on_series(ctx, "?ind=pe_feminicidios&area=15&from=2015&to=2016&measure=count")
     assert "shapes" not in whole["layout"]

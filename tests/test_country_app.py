@@ -75,7 +75,7 @@ def test_el_salvador_pack_drives_labels_help_numbers_and_the_department_map(sv_w
 
     # Numbers in El Salvador's Spanish: 1,234.5 (Peru's: 1 234,5).
     assert i18n.number(1234.5, "es", 1) == "1,234.5"
-    figure, _ = dashboard.on_series(ctx, "?ind=sv_feminicidios&from=2019&to=2024")
+    figure = dashboard.on_series(ctx, "?ind=sv_feminicidios&from=2019&to=2024")
     national = figure.data[0]
     totals = {y: sum(d[y] for d in expected.values()) for y in range(2019, 2025)}
     assert [round(v) for v in national.y] == [totals[y] for y in range(2019, 2025)]

@@ -258,3 +258,31 @@ def test_the_smoothed_rate_is_chosen_labelled_and_kept_in_the_url(page):
         "() => !document.querySelector('#area-table thead').textContent.includes('Tasa suavizada')"
     )
     no_errors(page)
+
+
+def test_the_series_table_is_built_when_opened_and_follows_the_view(page):
+    """The series card's table alternative: nothing sent while closed; opened with the mouse or the
+    keyboard it shows the lines drawn, and it follows the view while open."""
+    open_view(page, "?area=01&compare=15")
+    wait_map(page, ["0101"])
+    settle(page)
+    assert page.locator("#series-table table").count() == 0
+    page.locator("#series-table-toggle").scroll_into_view_if_needed()
+    page.click("#series-table-toggle")
+    page.wait_for_selector("#series-table table")
+    heads = [th.inner_text() for th in page.locator("#series-table thead th").all()]
+    assert heads[1:] == ["Amazonas", "Perú", "Lima"]
+    assert "feb. 2025" in page.locator("#series-table tbody").inner_text()
+    click_area(page, "province", "0101")  # still open: the table follows the new view
+    wait_url(page, "?area=0101&compare=15")
+    page.wait_for_function(
+        "() => { const h = document.querySelectorAll('#series-table thead th');"
+        " return h.length === 5 && h[2].textContent === 'Amazonas' }"
+    )
+    page.click("#series-table-toggle")  # closed: emptied
+    page.wait_for_function("() => !document.querySelector('#series-table table')")
+    page.focus("#series-table-toggle")
+    page.keyboard.press("Enter")  # the keyboard opens it too
+    page.wait_for_selector("#series-table table")
+    assert page.evaluate("document.querySelector('details.as-table').open")
+    no_errors(page)
