@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 import math
 import tomllib
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -119,6 +119,12 @@ def month_name(month: int, lang: str, short: bool = False) -> str:
 
 def period_label(period, granularity: str, lang: str, long: bool = False) -> str:
     """``2024-03-01`` -> ``mar. 2024`` / ``marzo de 2024`` (es), ``Mar 2024`` / ``March 2024`` (en)."""
+    return _period_label(period, granularity, lang, long)
+
+
+@lru_cache(maxsize=4096)
+def _period_label(period, granularity: str, lang: str, long: bool) -> str:
+    """``period_label``, kept: a series asks for the same few hundred labels again and again."""
     if _missing(period):
         return DASH
     ts = pd.Timestamp(period)
