@@ -885,14 +885,9 @@ def series_table(ctx: Context, view: View) -> pd.DataFrame:
     # DataFrame merges cost several milliseconds.
     keys = list(zip(frame["code"].tolist(), frame["period"].tolist(), strict=True))
     found: dict = {}
-    for key in zip(
-        raw["code"].tolist(),
-        raw["period"].tolist(),
-        raw["value"].tolist(),
-        raw["provisional"].tolist(),
-        strict=True,
-    ):
-        found.setdefault(key[:2], key[2:])
+    columns = [raw[c].tolist() for c in ("code", "period", "value", "provisional")]
+    for code, period, value, provisional in zip(*columns, strict=True):
+        found.setdefault((code, period), (value, provisional))
     cells = [found.get(key, (np.nan, False)) for key in keys]
     frame["value"] = np.array([c[0] for c in cells], dtype=float)
     frame["provisional"] = np.array([bool(c[1]) for c in cells], dtype=bool)
