@@ -19,7 +19,7 @@ import dash
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from observatory import api, countries, dashboard, explore, i18n, serving
+from observatory import api, countries, dashboard, explore, i18n, queries, serving, totals
 from observatory.config import ROOT, Settings
 from observatory.db import Warehouse
 from observatory.explore import Context
@@ -154,8 +154,12 @@ def settle(app: dash.Dash) -> None:
     after ``create_app``; a missing warehouse is read later, when it appears."""
     ctx = app.server.extensions["observatory"]
     if ctx.warehouse.available():
-        explore.catalogue(ctx)
+        default = explore.catalogue(ctx).default
         explore.territories(ctx)
+        if default.country != "*":  # the opening view's totals, held in memory (observatory.totals)
+            totals.load(
+                ctx.warehouse, queries.stamp(ctx.warehouse), default.id, ctx.country, default.granularity
+            )
     gc.collect()
     gc.freeze()
 

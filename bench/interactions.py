@@ -14,7 +14,9 @@ fresh process per scale:
    encoder). Median and p95 over
    ``--runs`` runs with the per-view caches emptied before each (a view nobody asked for yet),
    and the same once the view is cached. Reference data (catalogue, territories, each year's
-   denominators) is read once per warehouse version and kept, like the boundary layers.
+   denominators) is read once per warehouse version and kept, like the boundary layers, and so
+   are the totals of each indicator asked (``observatory.totals``: arrays of its all-'total'
+   roll-up rows, from which a view's sums are computed afresh each time).
 2. ``bytes``: the same callbacks posted to ``/_dash-update-component`` with the payloads the
    browser sends, through the Flask test client: the response bytes as sent (brotli/gzip, as the
    app compresses) and uncompressed. The first page load: the page, every script and stylesheet
@@ -215,7 +217,7 @@ def drawn_key(ctx, search: str) -> str | None:
 
 def clear_view_caches() -> None:
     """Forget every per-view result (the next call computes the view as if nobody had asked yet)."""
-    from observatory import dashboard, explore, queries
+    from observatory import dashboard, disclosure, explore, queries
 
     for body in (dashboard.on_sync, dashboard.on_header, dashboard.on_map, dashboard.on_series):
         body.cache_clear()
@@ -225,7 +227,9 @@ def clear_view_caches() -> None:
     queries.clear_cache()
     explore.area_table.cache_clear()
     explore.series_table.cache_clear()
+    explore.key_figures.cache_clear()
     explore._resolve.cache_clear()
+    disclosure._hidden.cache_clear()
 
 
 def _stats(ms: list[float]) -> dict:

@@ -679,25 +679,60 @@ def _population(
     version = queries.stamp(ctx.warehouse)
     parts = []
     for year in sorted({int(y) for y in years}):
-        frame, rows = _population_of_year(ctx, version, country, ind.denominator, year)
-        parts.append(frame.iloc[sorted({i for c in set(codes) for i in rows.get(c, ())})])
+        held = _population_of_year(ctx, version, country, ind.denominator, year)
+        parts.append(held.frame.iloc[sorted({i for c in set(codes) for i in held.rows.get(c, ())})])
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     return frame.reset_index(drop=True)
 
 
+@dataclass(frozen=True, eq=False)
+class _YearPopulation:
+    """Every territory's denominator for one year: the rows, each code's rows in them, and the
+    first row's population, source and population year by code (what a view looks up)."""
+
+    frame: pd.DataFrame
+    rows: dict[str, tuple[int, ...]]
+    first: dict[str, tuple[float, Any, float]]
+
+
 @lru_cache(maxsize=256)
-def _population_of_year(
-    ctx: Context, version, country: str | None, sex: str, year: int
-) -> tuple[pd.DataFrame, dict[str, tuple[int, ...]]]:
-    """Every territory's denominator for one year, and the rows of each code in it: reference
-    data, read once per warehouse version (like the territories) rather than once per view."""
+def _population_of_year(ctx: Context, version, country: str | None, sex: str, year: int) -> _YearPopulation:
+    """Every territory's denominator for one year: reference data, read once per warehouse
+    version (like the territories) rather than once per view."""
     frame = territories(ctx).frame
     codes = frame.index[frame["country"] == country] if country else frame.index
     pop = queries.population(ctx.warehouse, country=country, codes=list(codes), years=[year], sex=sex)
     rows: dict[str, list[int]] = {}
-    for i, code in enumerate(pop["code"].tolist()):
+    first: dict[str, tuple[float, Any, float]] = {}
+    columns = [pop[c].tolist() for c in ("code", "population", "population_source", "population_year")]
+    for i, (code, people, source, people_year) in enumerate(zip(*columns, strict=True)):
         rows.setdefault(code, []).append(i)
-    return pop, {c: tuple(r) for c, r in rows.items()}
+        first.setdefault(code, (float(people), source, float(people_year)))
+    return _YearPopulation(pop, {c: tuple(r) for c, r in rows.items()}, first)
+
+
+_NO_DENOMINATOR = (np.nan, None, np.nan)
+
+
+def _denominators(
+    ctx: Context, view: View, keys: list[tuple[str, int]], country: str | None
+) -> tuple[np.ndarray, list, np.ndarray]:
+    """Population, its source and its year for each (code, year) of ``keys`` (NaN, None, NaN
+    where there is none, or the indicator has no rate)."""
+    ind = view.indicator
+    if not ind.has_rate:
+        found = [_NO_DENOMINATOR] * len(keys)
+    else:
+        version = queries.stamp(ctx.warehouse)
+        years = {
+            y: _population_of_year(ctx, version, country, ind.denominator, y).first
+            for y in {y for _, y in keys}
+        }
+        found = [years[y].get(code, _NO_DENOMINATOR) for code, y in keys]
+    years_of = np.array([f[2] for f in found], dtype=float)
+    if len(found) and not np.isnan(years_of).any():
+        years_of = years_of.astype(np.int32)  # as the warehouse holds it, when every area has one
+    return np.array([f[0] for f in found], dtype=float), [f[1] for f in found], years_of
 
 
 def hidden(
@@ -734,6 +769,27 @@ def _present(frame: pd.DataFrame, ctx: Context, view: View, hidden_codes: set[st
         else (set() if ind.disclosure == "suppress" else None),
     )
     return out.rename(columns={"count_shown": "count"})
+
+
+def _present_columns(
+    ctx: Context, view: View, value: np.ndarray, population: np.ndarray, codes: list[str], hidden_codes
+) -> dict[str, np.ndarray]:
+    """``_present`` on arrays: the published columns (``count`` for ``count_shown``)."""
+    ind = view.indicator
+    out = stats.present_columns(
+        value,
+        population,
+        codes,
+        disclosure=ind.disclosure,
+        k=ctx.settings.disclosure_k,
+        measure=view.state.measure,
+        rate_per=ind.rate_per,
+        hidden=hidden_codes
+        if hidden_codes is not None
+        else (set() if ind.disclosure == "suppress" else None),
+    )
+    out["count"] = out.pop("count_shown")
+    return out
 
 
 def _polygons(ctx: Context, country: str | None, level: str) -> set[str] | None:
@@ -797,31 +853,45 @@ def area_table(ctx: Context, view: View) -> pd.DataFrame:
         granularity=ind.granularity,
         breakdowns=view.breakdowns,
     )
+    # Assembled from arrays into one frame at the end: pandas' per-operation overhead was most
+    # of a view's time (bench/interactions.py).
+    codes = frame["code"].tolist()
+    value = frame["value"].to_numpy(dtype=float, na_value=np.nan)
     if ind.zero_fill:
-        frame["value"] = frame["value"].fillna(0.0)
+        value = np.where(np.isnan(value), 0.0, value)
     year = view.end.year
-    pop = _population(ctx, view, frame["code"].tolist(), [year], view.map_country)
-    looked = pop.drop_duplicates("code").set_index("code").reindex(frame["code"].tolist())
-    for col in ("population", "population_source", "population_year"):
-        frame[col] = looked[col].to_numpy() if col in looked else np.nan
-    frame["level"] = view.map_level
-    out = _present(frame, ctx, view, hidden(ctx, view, view.start, view.end, view.map_country))
-    out["smoothed"] = np.nan
+    population, source, population_year = _denominators(
+        ctx, view, [(c, year) for c in codes], view.map_country
+    )
+    hidden_codes = hidden(ctx, view, view.start, view.end, view.map_country)
+    out = _present_columns(ctx, view, value, population, codes, hidden_codes)
+    out["smoothed"] = np.full(len(codes), np.nan)
     if view.map_level == "district" and ind.has_rate:
         # Small districts' rates swing wildly: an empirical Bayes rate, labelled as such, beside
         # the raw one. Only visible counts go in, so it cannot reveal a suppressed one.
-        counted = out["count"].where(out["status"].isin(["value", "zero"]))
-        out["smoothed"] = stats.empirical_bayes(counted, out["population"], ind.rate_per)
+        status = out["status"]
+        counted = np.where((status == "value") | (status == "zero"), out["count"], np.nan)
+        out["smoothed"] = stats.empirical_bayes(counted, population, ind.rate_per).to_numpy()
         if view.smoothing:  # the reader asked to see (and shade) the smoothed rate
             out["shown"] = out["smoothed"]
     polygons = _polygons(ctx, view.map_country, view.map_level)
     out["has_polygon"] = (
         # A membership test per row: Series.isin copies the whole set of a layer's codes each time.
-        np.array([c in polygons for c in out["code"]], dtype=bool)
+        np.array([c in polygons for c in codes], dtype=bool)
         if polygons is not None
-        else out["has_boundary"].astype(bool)
+        else frame["has_boundary"].to_numpy(dtype=bool)
     )
-    return out[AREA_COLUMNS].reset_index(drop=True)
+    given = {
+        "country": frame["country"].to_numpy(),
+        "code": frame["code"].to_numpy(),
+        "name": frame["name"].to_numpy(),
+        "level": np.full(len(codes), view.map_level, dtype=object),
+        "population": population,
+        "population_source": np.array([np.nan if x is None else x for x in source], dtype=object),
+        "population_year": population_year,
+        "provisional": frame["provisional"].to_numpy(dtype=bool),
+    }
+    return pd.DataFrame({c: given[c] if c in given else out[c] for c in AREA_COLUMNS})
 
 
 def series_roles(ctx: Context, view: View) -> list[tuple[str, str]]:
@@ -866,57 +936,48 @@ def series_table(ctx: Context, view: View) -> pd.DataFrame:
         step=step,
         breakdowns=view.breakdowns,
     )
-    raw["period"] = pd.to_datetime(raw["period"])
     grid = period_grid(start, view.end, step)
-    pop = _population(ctx, view, codes, sorted({p.year for p in grid}), country)
-    # Every line on the whole grid at once: (role, code) x period, then the values and populations.
+    # Every line on the whole grid at once, as arrays: (role, code) x period, then the values and
+    # denominators looked up per cell (a few hundred; merges cost several milliseconds).
     n = len(grid)
-    frame = pd.DataFrame(
-        {
-            "role": np.repeat([r for r, _ in roles], n),
-            "country": np.repeat([terr.country_of(c) for c in codes], n),
-            "code": np.repeat(codes, n),
-            "name": np.repeat([terr.name(c) for c in codes], n),
-            "period": np.tile(grid.to_numpy(), len(roles)),
-            "partial": np.tile(np.asarray(_partial(grid, view, step), dtype=bool), len(roles)),
-        }
-    )
-    # The values and denominators by key, looked up per cell: a few hundred cells, where two
-    # DataFrame merges cost several milliseconds.
-    keys = list(zip(frame["code"].tolist(), frame["period"].tolist(), strict=True))
+    periods = list(grid)
+    cell_codes = [c for c in codes for _ in range(n)]
+    cell_periods = periods * len(codes)
     found: dict = {}
     columns = [raw[c].tolist() for c in ("code", "period", "value", "provisional")]
     for code, period, value, provisional in zip(*columns, strict=True):
-        found.setdefault((code, period), (value, provisional))
-    cells = [found.get(key, (np.nan, False)) for key in keys]
-    frame["value"] = np.array([c[0] for c in cells], dtype=float)
-    frame["provisional"] = np.array([bool(c[1]) for c in cells], dtype=bool)
+        found.setdefault((code, pd.Timestamp(period)), (value, provisional))
+    cells = [found.get(key, (np.nan, False)) for key in zip(cell_codes, cell_periods, strict=True)]
+    value = np.array([c[0] for c in cells], dtype=float)
     if ind.zero_fill:
-        frame["value"] = frame["value"].fillna(0.0)
-    people = ["population", "population_source", "population_year"]
-    by_year: dict = {}
-    if len(pop):
-        columns = [pop[c].tolist() for c in ("code", "year", *people)]
-        for code, year, *rest in zip(*columns, strict=True):
-            by_year.setdefault((code, int(year)), rest)
-    denominators = [by_year.get((code, period.year), (np.nan, None, np.nan)) for code, period in keys]
-    frame["population"] = np.array([d[0] for d in denominators], dtype=float)
-    frame["population_source"] = [d[1] for d in denominators]
-    frame["population_year"] = np.array([d[2] for d in denominators], dtype=float)
+        value = np.where(np.isnan(value), 0.0, value)
+    population, source, population_year = _denominators(
+        ctx, view, [(c, p.year) for c, p in zip(cell_codes, cell_periods, strict=True)], country
+    )
     # Each period is its own published table: the disclosure rule applies period by period. One
-    # call to present() for all of it, with cells keyed by code and period.
-    hidden_cells = None
+    # call for all of it, with cells keyed by code and period.
     if ind.disclosure == "suppress":
         hidden_cells = set()
         for period in grid:
             first, last = _bucket(period, step, view)
             hidden_cells |= {f"{c}|{period.date()}" for c in hidden(ctx, view, first, last, country) or ()}
-    if hidden_cells is None:  # nothing to key by period: every value is published
-        out = _present(frame, ctx, view, None)
-    else:
-        keyed = frame.assign(code=frame["code"] + "|" + frame["period"].dt.date.astype(str))
-        out = _present(keyed, ctx, view, hidden_cells).assign(code=frame["code"])
-    return out[SERIES_COLUMNS].reset_index(drop=True)
+        keys = [f"{c}|{p.date()}" for c, p in zip(cell_codes, cell_periods, strict=True)]
+        out = _present_columns(ctx, view, value, population, keys, hidden_cells)
+    else:  # nothing to key by period: every value is published
+        out = _present_columns(ctx, view, value, population, cell_codes, None)
+    given = {
+        "role": np.repeat(np.array([r for r, _ in roles], dtype=object), n),
+        "country": np.repeat(np.array([terr.country_of(c) for c in codes], dtype=object), n),
+        "code": np.array(cell_codes, dtype=object),
+        "name": np.repeat(np.array([terr.name(c) for c in codes], dtype=object), n),
+        "period": np.tile(grid.to_numpy(), len(roles)),
+        "population": population,
+        "population_source": np.array(source, dtype=object),
+        "population_year": population_year.astype(float),
+        "provisional": np.array([bool(c[1]) for c in cells], dtype=bool),
+        "partial": np.tile(np.asarray(_partial(grid, view, step), dtype=bool), len(roles)),
+    }
+    return pd.DataFrame({c: given[c] if c in given else out[c] for c in SERIES_COLUMNS})
 
 
 def series_start(view: View) -> pd.Timestamp:
@@ -976,27 +1037,20 @@ def key_figures(ctx: Context, view: View) -> dict:
         current = 0.0 if pd.isna(current) else current
         if view.previous is not None:
             previous = 0.0 if pd.isna(previous) else previous
-    pop = _population(ctx, view, [code], [view.end.year, prev[1].year], terr.country_of(code))
-    pop_now = pop[pop["year"] == view.end.year]
-    pop_prev = pop[pop["year"] == prev[1].year]
-    both = pd.DataFrame(
-        {
-            "code": ["now", "before"],
-            "value": [current, previous],
-            "population": [
-                pop_now["population"].iloc[0] if len(pop_now) else np.nan,
-                pop_prev["population"].iloc[0] if len(pop_prev) else np.nan,
-            ],
-        }
-    )
     country = terr.country_of(code)
+    population, source, population_year = _denominators(
+        ctx, view, [(code, view.end.year), (code, prev[1].year)], country
+    )
     # Each period is its own published cell; the rule over each period's whole table decides.
     cells = None
     if ind.disclosure == "suppress":
         cells = {"now"} if code in (hidden(ctx, view, view.start, view.end, country) or ()) else set()
         cells |= {"before"} if code in (hidden(ctx, view, prev[0], prev[1], country) or ()) else set()
-    shown = _present(both, ctx, view, cells)
-    now, before = shown.iloc[0], shown.iloc[1]
+    columns = _present_columns(
+        ctx, view, np.array([current, previous], dtype=float), population, ["now", "before"], cells
+    )
+    columns["population"] = population
+    now, before = ({name: column[i] for name, column in columns.items()} for i in (0, 1))
     change = None
     if view.previous is not None and before["status"] == "value" and now["status"] in ("value", "zero"):
         if (
@@ -1016,8 +1070,8 @@ def key_figures(ctx: Context, view: View) -> dict:
         "ci_high": now["ci_high"],
         "unreliable": bool(now["unreliable"]),
         "population": now["population"],
-        "population_source": pop_now["population_source"].iloc[0] if len(pop_now) else None,
-        "population_year": int(pop_now["population_year"].iloc[0]) if len(pop_now) else None,
+        "population_source": source[0],
+        "population_year": None if np.isnan(population_year[0]) else int(population_year[0]),
         "provisional": bool(row["provisional"]),
         "previous_status": before["status"] if view.previous else "no_data",
         "previous_count": before["count"],

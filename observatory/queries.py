@@ -3,6 +3,10 @@
 Every value is a bound parameter; nothing here builds SQL text. Results are cached per
 warehouse file version (inode and modification time), so a rebuilt warehouse is read afresh
 and a view's several cards share one query. Callers get a copy they may change.
+
+A view of one country without breakdowns (most views) is answered from the indicator's totals
+held in memory (``observatory.totals``), the same answer as its SQL file without the planning;
+``FAST = False`` sends every question to DuckDB (the tests compare both).
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from functools import lru_cache
 
 import pandas as pd
 
+from observatory import totals
 from observatory.db import Warehouse, WarehouseUnavailable
 from observatory.schema import BREAKDOWNS
 
 CACHE_SIZE = 1024
+FAST = True
 
 
 def stamp(wh: Warehouse) -> tuple[int, int]:
@@ -47,6 +53,16 @@ def run(wh: Warehouse, name: str, **params) -> pd.DataFrame:
 
 def clear_cache() -> None:
     _cached.cache_clear()
+
+
+def _in_memory(country: str | None, breakdowns: Mapping[str, str] | None) -> bool:
+    return FAST and country is not None and _breakdowns(breakdowns)["all_total"]
+
+
+@lru_cache(maxsize=256)
+def _areas(wh: Warehouse, version: tuple[int, int], country: str, level: str, parent: str | None):
+    """The areas of one level under ``parent``: reference data, read once per warehouse version."""
+    return wh.run("explore_areas", country=country, level=level, parent=parent)
 
 
 def _breakdowns(values: Mapping[str, str] | None) -> dict:
@@ -90,6 +106,10 @@ def area_values(
 ) -> pd.DataFrame:
     """One row per area at ``level`` under ``parent``: country, code, name, has_boundary, value
     (summed over start..end; NaN where the area has no rows) and provisional."""
+    if _in_memory(country, breakdowns):
+        version = stamp(wh)
+        held = totals.load(wh, version, indicator, country, granularity)
+        return held.area_values(_areas(wh, version, country, level, parent), level, start, end)
     return run(
         wh,
         "explore_area_values",
@@ -119,6 +139,18 @@ def area_total(
     breakdowns: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row: value and provisional in start..end, previous and previous_provisional a year earlier."""
+    if _in_memory(country, breakdowns):
+        held = totals.load(wh, stamp(wh), indicator, country, granularity)
+        value, provisional = held.total(level, code, start, end)
+        previous, previous_provisional = held.total(level, code, previous_start, previous_end)
+        return pd.DataFrame(
+            {
+                "value": [value],
+                "provisional": [provisional],
+                "previous": [previous],
+                "previous_provisional": [previous_provisional],
+            }
+        )
     return run(
         wh,
         "explore_area_total",
@@ -150,6 +182,9 @@ def series(
     """country, code, period (first day of the month or year), value, provisional; absent periods absent."""
     if step not in ("month", "year"):
         raise ValueError(f"step must be month or year, not {step!r}")
+    if _in_memory(country, breakdowns):
+        held = totals.load(wh, stamp(wh), indicator, country, granularity)
+        return held.series(country, codes, start, end, step)
     return run(
         wh,
         "explore_series",

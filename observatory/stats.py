@@ -157,32 +157,52 @@ def present(
     denominator). ``hidden`` is the set of codes that ``suppress_table`` hid over the whole table
     the view belongs to; without it, the rows are taken as siblings whose total is published.
     """
+    columns = present_columns(
+        frame["value"].to_numpy(dtype=float, na_value=np.nan),
+        frame["population"].to_numpy(dtype=float, na_value=np.nan) if "population" in frame else None,
+        frame["code"].tolist(),
+        disclosure=disclosure,
+        k=k,
+        measure=measure,
+        rate_per=rate_per,
+        hidden=hidden,
+    )
+    kept = {c: frame[c].to_numpy() for c in frame.columns if c not in columns}
+    return pd.DataFrame({**kept, **columns}, index=frame.index)
+
+
+def present_columns(
+    value: np.ndarray,
+    population: np.ndarray | None,
+    codes: list[str],
+    *,
+    disclosure: str,
+    k: int,
+    measure: str,
+    rate_per: int = 100_000,
+    hidden: set[str] | None = None,
+) -> dict[str, np.ndarray]:
+    """``present`` on plain arrays (counts, denominators, codes): its new columns by name.
+
+    A view's tables are small, and pandas' per-operation overhead was most of their time
+    (bench/interactions.py): the explore tables are assembled from these arrays at once."""
     if measure not in ("count", "rate"):
         raise ValueError(f"measure must be 'count' or 'rate', not {measure!r}")
-    # On plain arrays, the new columns added at once: a view's tables are small, and pandas'
-    # per-operation overhead was most of the time (bench/interactions.py).
-    value = frame["value"].to_numpy(dtype=float, na_value=np.nan)
     status = _statuses(value, disclosure, k)
     if disclosure == "suppress":
         if hidden is None:
-            status = complement(pd.Series(value, index=frame.index), pd.Series(status, index=frame.index))
-            status = status.to_numpy(dtype=object)
+            status = complement(pd.Series(value), pd.Series(status)).to_numpy(dtype=object)
         elif hidden:
-            status[np.fromiter((c in hidden for c in frame["code"]), dtype=bool, count=len(frame))] = (
-                "suppressed"
-            )
+            status[np.fromiter((c in hidden for c in codes), dtype=bool, count=len(codes))] = "suppressed"
     visible = (status == "value") | (status == "zero")
-    population = (
-        frame["population"].to_numpy(dtype=float, na_value=np.nan)
-        if "population" in frame
-        else np.full(len(frame), np.nan)
-    )
+    if population is None:
+        population = np.full(len(value), np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         has_pop = visible & (population > 0)
         count_shown = np.where(visible, value, np.nan)
         rate = np.where(has_pop, value / population * rate_per, np.nan)
         low, high = poisson_ci(np.where(has_pop, value, np.nan))
-        columns = {
+        return {
             "status": status,
             "count_shown": count_shown,
             "rate": rate,
@@ -191,8 +211,6 @@ def present(
             "unreliable": has_pop & (value < UNRELIABLE_BELOW),
             "shown": count_shown if measure == "count" else rate,
         }
-    kept = {c: frame[c].to_numpy() for c in frame.columns if c not in columns}
-    return pd.DataFrame({**kept, **columns}, index=frame.index)
 
 
 def empirical_bayes(count: pd.Series, population: pd.Series, rate_per: int = 100_000) -> pd.Series:
@@ -202,14 +220,14 @@ def empirical_bayes(count: pd.Series, population: pd.Series, rate_per: int = 100
     population can tell: small districts move a lot, large ones hardly at all. Areas without
     a count or a population come back NaN. Label the result "smoothed rate" wherever shown.
     """
-    y = count.to_numpy(dtype=float, na_value=np.nan)
-    n = population.to_numpy(dtype=float, na_value=np.nan)
+    y = np.asarray(count, dtype=float)
+    n = np.asarray(population, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = ~np.isnan(y) & (n > 0)
         out = np.full(len(y), np.nan)
         if ok.sum() < 2:
             out[ok] = y[ok] / n[ok] * rate_per
-            return pd.Series(out, index=count.index)
+            return pd.Series(out, index=getattr(count, "index", None))
         yo, no = y[ok], n[ok]
         m = yo.sum() / no.sum()
         r = yo / no
@@ -217,4 +235,4 @@ def empirical_bayes(count: pd.Series, population: pd.Series, rate_per: int = 100
         a = max(s2 - m / no.mean(), 0.0)
         weight = a / (a + m / no)
         out[ok] = (m + weight * (r - m)) * rate_per
-    return pd.Series(out, index=count.index)
+    return pd.Series(out, index=getattr(count, "index", None))

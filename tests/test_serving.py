@@ -154,15 +154,16 @@ def test_an_unknown_component_resource_is_a_404(client):
 
 
 def test_settle_reads_the_reference_data_and_freezes_what_exists(tiny_warehouse, tmp_path):
-    """app.py's ``settle``: the catalogue and territories read, then every object so far out of
+    """app.py's ``settle``: the catalogue, territories and the opening indicator's totals read, then every object so far out of
     the collector's full passes; without a warehouse it still starts (read later)."""
     import gc
 
     from app import create_app, settle
-    from observatory import explore
+    from observatory import explore, totals
 
     explore._catalogue.cache_clear()
     explore._territories.cache_clear()
+    totals.clear()
     app = create_app(Settings.from_env(environ={}, warehouse=str(tiny_warehouse)))
     gc.unfreeze()
     try:
@@ -171,6 +172,7 @@ def test_settle_reads_the_reference_data_and_freezes_what_exists(tiny_warehouse,
         assert gc.get_count()[2] == 0  # nothing left in the oldest generation to walk
         assert explore._catalogue.cache_info().currsize == 1
         assert explore._territories.cache_info().currsize == 1
+        assert totals._load.cache_info().currsize == 1  # the opening indicator's totals
         explore._catalogue.cache_clear()
         missing = create_app(Settings.from_env(environ={}, warehouse=str(tmp_path / "none.duckdb")))
         settle(missing)

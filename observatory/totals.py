@@ -1,0 +1,136 @@
+"""One indicator's totals roll-up held in memory: the views without breakdowns (issue 6).
+
+Most readers never choose a breakdown, so most views read ``rollup_total``. Asking DuckDB costs
+3-5 ms per question at any scale, mostly planning; a view asks three (the map's areas, the
+series, the key figure). Here the rows of one indicator and country (every level, sorted by
+level, area and period) are read once per warehouse version into arrays, and a view's sums
+are a few slices. The size is bounded by areas x periods, never by observations: the 10M-row
+benchmark's busiest indicator is about 200,000 rows, 4 MB.
+
+The answers are those of ``sql/explore_area_values.sql``, ``explore_series.sql`` and
+``explore_area_total.sql`` (tests/test_totals.py asks both for the same views).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from observatory.db import Warehouse
+
+CACHE_SIZE = 16  # indicators x countries kept per worker
+
+
+def _days(value) -> int:
+    """A date as days since 1970-01-01 (how the arrays hold periods)."""
+    return int(np.datetime64(pd.Timestamp(value).date(), "D").astype(np.int64))
+
+
+@dataclass(frozen=True, eq=False)
+class Totals:
+    """Rows sorted by level, area and period; ``spans`` gives each (level, code) its rows."""
+
+    spans: dict[tuple[str, str], tuple[int, int]]
+    levels: dict[str, tuple[str, ...]]  # code -> the levels it has rows at
+    period: np.ndarray  # int64 days
+    value: np.ndarray  # float64
+    provisional: np.ndarray  # bool
+
+    def _rows(self, level: str, code: str, start: int, end: int) -> tuple[int, int]:
+        lo, hi = self.spans.get((level, code), (0, 0))
+        periods = self.period[lo:hi]
+        return lo + int(np.searchsorted(periods, start, "left")), lo + int(
+            np.searchsorted(periods, end, "right")
+        )
+
+    def total(self, level: str, code: str, start, end) -> tuple[float, bool]:
+        """Sum and any-provisional of one area's rows in start..end; (NaN, False) without rows."""
+        lo, hi = self._rows(level, code, _days(start), _days(end))
+        if hi <= lo:
+            return np.nan, False
+        return float(self.value[lo:hi].sum()), bool(self.provisional[lo:hi].any())
+
+    def area_values(self, areas: pd.DataFrame, level: str, start, end) -> pd.DataFrame:
+        """``areas`` (country, code, name, has_boundary) with value and provisional added."""
+        first, last = _days(start), _days(end)
+        values = np.full(len(areas), np.nan)
+        provisional = np.zeros(len(areas), dtype=bool)
+        for i, code in enumerate(areas["code"].tolist()):
+            lo, hi = self._rows(level, code, first, last)
+            if hi > lo:
+                values[i] = self.value[lo:hi].sum()
+                provisional[i] = self.provisional[lo:hi].any()
+        out = areas.copy()
+        out["value"], out["provisional"] = values, provisional
+        return out
+
+    def series(self, country: str, codes: Iterable[str], start, end, step: str) -> pd.DataFrame:
+        """country, code, period (the month or year it falls in), value, provisional; by code, period."""
+        first, last = _days(start), _days(end)
+        unit = "datetime64[Y]" if step == "year" else "datetime64[M]"
+        parts = []
+        for code in sorted(set(codes)):
+            for level in self.levels.get(code, ()):
+                lo, hi = self._rows(level, code, first, last)
+                if hi > lo:
+                    parts.append((code, lo, hi))
+        out_code, out_period, out_value, out_provisional = [], [], [], []
+        for code in sorted({c for c, _, _ in parts}):
+            rows = np.concatenate([np.arange(lo, hi) for c, lo, hi in parts if c == code])
+            periods = self.period[rows].astype("datetime64[D]").astype(unit).astype("datetime64[D]")
+            keys, inverse = np.unique(periods, return_inverse=True)
+            sums = np.bincount(inverse, weights=self.value[rows], minlength=len(keys))
+            flags = np.bincount(inverse, weights=self.provisional[rows], minlength=len(keys)) > 0
+            out_code += [code] * len(keys)
+            out_period.append(keys)
+            out_value.append(sums)
+            out_provisional.append(flags)
+        return pd.DataFrame(
+            {
+                "country": np.array([country] * len(out_code), dtype=object),
+                "code": np.array(out_code, dtype=object),
+                "period": np.concatenate(out_period).astype("datetime64[us]")
+                if out_period
+                else np.array([], dtype="datetime64[us]"),
+                "value": np.concatenate(out_value) if out_value else np.array([], dtype=float),
+                "provisional": np.concatenate(out_provisional)
+                if out_provisional
+                else np.array([], dtype=bool),
+            }
+        )
+
+
+def load(wh: Warehouse, version, indicator: str, country: str, granularity: str) -> Totals:
+    """The indicator's ``rollup_total`` rows in ``country``, kept per warehouse ``version``."""
+    return _load(wh, version, indicator, country, granularity)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _load(wh: Warehouse, version, indicator: str, country: str, granularity: str) -> Totals:
+    frame = wh.run("totals_rows", indicator=indicator, country=country, granularity=granularity)
+    level = frame["level"].tolist()
+    code = frame["territory_code"].tolist()
+    spans: dict[tuple[str, str], tuple[int, int]] = {}
+    levels: dict[str, list[str]] = {}
+    start = 0
+    for i in range(1, len(code) + 1):
+        if i == len(code) or code[i] != code[start] or level[i] != level[start]:
+            spans[(level[start], code[start])] = (start, i)
+            levels.setdefault(code[start], []).append(level[start])
+            start = i
+    period = frame["period"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    return Totals(
+        spans=spans,
+        levels={c: tuple(v) for c, v in levels.items()},
+        period=period,
+        value=frame["value"].to_numpy(dtype=float),
+        provisional=frame["provisional"].to_numpy(dtype=bool),
+    )
+
+
+def clear() -> None:
+    _load.cache_clear()
