@@ -6,13 +6,14 @@ carries the same title, unit, source, release and update date from the catalogue
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlencode
 
 import pandas as pd
 from dash import dcc, html
 
 from observatory.explore import Indicator, Notice
-from observatory.figures import format_value, shown_text
+from observatory.figures import format_value, records, shown_text
 from observatory.i18n import date_label, number, period_label, t
 from observatory.site import Site
 
@@ -273,14 +274,15 @@ def map_summary(table: pd.DataFrame, measure: str, unit: str, lang: str) -> list
     """The map in words: highest, lowest, areas with zero, hidden values or no data."""
     if table.empty:
         return [html.P(t("summary.none", lang))]
-    valued = table[table["shown"].notna()].sort_values(["shown", "name"])
+    rows = records(table, ["name", "status", "shown"])
+    valued = sorted((r for r in rows if pd.notna(r["shown"])), key=lambda r: (r["shown"], r["name"]))
     out = []
     if len(valued) == 1:
-        only = valued.iloc[0]
+        only = valued[0]
         value = format_value(only["shown"], measure, lang)
         out.append(html.P(t("summary.one", lang, n=len(table), name=only["name"], value=value, unit=unit)))
     elif len(valued):
-        hi, lo = valued.iloc[-1], valued.iloc[0]
+        hi, lo = valued[-1], valued[0]
         out.append(
             html.P(
                 t(
@@ -296,12 +298,10 @@ def map_summary(table: pd.DataFrame, measure: str, unit: str, lang: str) -> list
             )
         )
     for status in ("zero", "suppressed", "no_data"):
-        names = table.loc[table["status"] == status, "name"].tolist()
-        if status == "zero":
-            names = table.loc[(table["status"] == "zero"), "name"].tolist()
+        names = [r["name"] for r in rows if r["status"] == status]
         if names:
             out.append(html.P(t(f"summary.{status}", lang, n=len(names), names=", ".join(names))))
-    no_rate = table[(table["status"].isin(["value", "zero"])) & table["shown"].isna()]["name"].tolist()
+    no_rate = [r["name"] for r in rows if r["status"] in ("value", "zero") and pd.isna(r["shown"])]
     if measure == "rate" and no_rate:
         out.append(html.P(t("summary.no_rate", lang, n=len(no_rate), names=", ".join(no_rate))))
     return out
@@ -309,13 +309,15 @@ def map_summary(table: pd.DataFrame, measure: str, unit: str, lang: str) -> list
 
 def unmapped(table: pd.DataFrame, measure: str, unit: str, lang: str):
     """Areas without a polygon in the boundary layer, listed with their values: never lost."""
+    if table["has_polygon"].to_numpy(dtype=bool).all():
+        return None
     rows = table[~table["has_polygon"].astype(bool)]
     if rows.empty:
         return None
     return html.Div(
         [
             html.P(t("map.unmapped", lang, n=len(rows)), className="unmapped__title"),
-            html.Ul([html.Li(_unmapped_item(r, measure, unit, lang)) for r in rows.to_dict("records")]),
+            html.Ul([html.Li(_unmapped_item(r, measure, unit, lang)) for r in records(rows)]),
         ],
         className="unmapped",
     )
@@ -330,6 +332,26 @@ def _unmapped_item(r: dict, measure: str, unit: str, lang: str) -> list:
         count = format_value(r["count"], "count", lang)
         return item + [html.Strong(count), " ", t("map.count_no_rate", lang)]
     return item + [html.Strong(t(f"status.{r['status']}", lang))]
+
+
+class Element:
+    """An html element as Dash sends it to the browser (what ``html.Td(...)`` serialises to),
+    made without Dash's constructor, which checks every prop: 8 µs an element, and a table of
+    districts has hundreds (bench/interactions.py). For the table rows, whose props are fixed
+    here; ``children`` reads like a component's."""
+
+    __slots__ = ("children", "props", "type")
+    namespace = "dash_html_components"
+
+    def __init__(self, type: str, children, **props):
+        self.type, self.children, self.props = type, children, props
+
+    def to_plotly_json(self) -> dict:
+        return {
+            "props": {"children": self.children, **self.props},
+            "type": self.type,
+            "namespace": self.namespace,
+        }
 
 
 TABLE_COLUMNS = ("name", "count", "rate", "ci", "population")
@@ -361,10 +383,17 @@ def area_table_component(
     key = sort.get("col", "shown")
     by = order.get(key, ("shown", True))[0] if key != "shown" else "shown"
     desc = bool(sort.get("desc", True))
+    rows = records(table)
     if by == "name":
-        data = table.sort_values("name", ascending=not desc, key=lambda s: s.str.normalize("NFD"))
+        data = sorted(rows, key=lambda r: unicodedata.normalize("NFD", r["name"]), reverse=desc)
     else:
-        data = table.sort_values([by, "name"], ascending=[not desc, True], na_position="last")
+        # Missing values last either way; ties by name.
+        def order_key(r):
+            v = r[by]
+            missing = v is None or v != v
+            return (missing, 0.0 if missing else (-v if desc else v), r["name"])
+
+        data = sorted(rows, key=order_key)
     heads = []
     for c in cols:
         shown_col = "smoothed" if smoothed else ("rate" if measure == "rate" else "count")
@@ -387,21 +416,17 @@ def area_table_component(
             )
         )
     body = []
-    for r in data.to_dict("records"):
+    for r in data:
         status = r["status"]
         count = (
             format_value(r["count"], "count", lang)
             if status in ("value", "zero")
             else t(f"status.{status}", lang)
         )
-        cells = [
-            html.Th(
-                [r["name"], html.Span(f" {r['code']}", className="code")]
-                + ([html.Span(" *", title=t("status.provisional", lang))] if r["provisional"] else []),
-                scope="row",
-            ),
-            html.Td(count, className="num"),
-        ]
+        head = [r["name"], Element("Span", f" {r['code']}", className="code")]
+        if r["provisional"]:
+            head.append(Element("Span", " *", title=t("status.provisional", lang)))
+        cells = [Element("Th", head, scope="row"), Element("Td", count, className="num")]
         if "rate" in cols:
             rate = format_value(r["rate"], "rate", lang) if pd.notna(r["rate"]) else "—"
             if r["unreliable"] and pd.notna(r["rate"]):
@@ -411,12 +436,12 @@ def area_table_component(
                 if pd.notna(r["ci_low"])
                 else "—"
             )
-            cells += [html.Td(rate, className="num"), html.Td(ci, className="num")]
+            cells += [Element("Td", rate, className="num"), Element("Td", ci, className="num")]
             if smoothed:
                 value = format_value(r["smoothed"], "rate", lang) if pd.notna(r["smoothed"]) else "—"
-                cells.append(html.Td(value, className="num"))
-            cells.append(html.Td(number(r["population"], lang), className="num"))
-        body.append(html.Tr(cells, className="is-highlight" if r["code"] == highlight else None))
+                cells.append(Element("Td", value, className="num"))
+            cells.append(Element("Td", number(r["population"], lang), className="num"))
+        body.append(Element("Tr", cells, className="is-highlight" if r["code"] == highlight else None))
     return html.Table(
         [
             html.Caption(t("table.caption", lang)),

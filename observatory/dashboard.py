@@ -842,19 +842,18 @@ def on_downloads(ctx: Context, search: str | None, host_url: str = "", path_of=l
     query = urlencode(params, safe=",:")
     permalink = base + "/" + explore.permalink_search(ctx, view)
     today = pd.Timestamp.today().date()
+    title = view.indicator.text("title", view.lang)
+    citation = exports.cite(ctx, view, permalink, today)  # as each card's export metadata cites it
     out: dict = {}
     for card in MENU_CARDS:
         for suffix, fmt, size, _ in ui.download_links(exports.formats_for(card)):
             q = query + (("&" if query else "") + f"size={size}" if size else "")
             out[f"{card}-dl-{suffix}"] = path_of(f"/download/{card}.{fmt}") + ("?" + q if q else "")
         out[f"{card}-link"] = permalink
-        meta = exports.metadata(ctx, view, card, permalink, today)
         if card in exports.IMAGE_CHARTS:
             src = base + f"/embed/{card}" + ("?" + query if query else "")
-            out[f"{card}-embed"] = embed_snippet(
-                src, f"{meta.title} — {t(f'export.chart.{card}', view.lang)}"
-            )
-        out[f"{card}-cite"] = meta.citation
+            out[f"{card}-embed"] = embed_snippet(src, f"{title} — {t(f'export.chart.{card}', view.lang)}")
+        out[f"{card}-cite"] = citation
     return out
 
 

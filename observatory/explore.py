@@ -792,14 +792,14 @@ def _present_columns(
     return out
 
 
-def _polygons(ctx: Context, country: str | None, level: str) -> set[str] | None:
+def _polygons(ctx: Context, country: str | None, level: str) -> frozenset[str] | None:
     """Codes with a polygon in the served layer; None when there is no layer for the level."""
     if ctx.boundaries is None or country is None:
         return None
     try:
         if ctx.boundaries.layer_path(country, level) is None:
             return None
-        return {str(c) for c in ctx.boundaries.codes(country, level)}
+        return ctx.boundaries.codes(country, level)  # a frozenset of str, kept with the layer
     except (FileNotFoundError, KeyError, ValueError):
         return None
 
@@ -824,6 +824,9 @@ def _per_view(fn):
 
     def table(ctx: Context, view: View):
         out = cached(ctx, queries.stamp(ctx.warehouse), view)
+        if isinstance(out, pd.DataFrame):
+            # pandas copies on write: a shallow copy shares the data until a caller changes it.
+            return out.copy(deep=False)
         return out.copy() if hasattr(out, "copy") else out
 
     table.__doc__, table.__name__, table.cache_clear = fn.__doc__, fn.__name__, cached.cache_clear

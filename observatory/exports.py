@@ -162,6 +162,26 @@ def filters_text(ctx: Context, view: View) -> list[tuple[str, str]]:
     return out
 
 
+def cite(ctx: Context, view: View, url: str, today: dt.date) -> str:
+    """How to cite the view (the same for every chart of it): site, year, title, area, period,
+    source and its release, the permalink and the date it was consulted."""
+    lang, ind = view.lang, view.indicator
+    period = period_range_label(view.start, view.end, ind.granularity, lang) if view.has_data else ""
+    return t(
+        "export.citation",
+        lang,
+        site=ctx.site.name[lang],
+        year=today.year,
+        title=ind.text("title", lang),
+        area=explore.territories(ctx).name(view.state.area),
+        period=period,
+        publisher=ind.get("publisher", ""),
+        release=ind.get("source_release") or "—",
+        url=url,
+        date=date_label(today, lang),
+    )
+
+
 def metadata(ctx: Context, view: View, chart: str, url: str, today: dt.date) -> Meta:
     """The texts of an export of ``chart`` for ``view``; ``url`` is the view's permalink."""
     lang, ind, s = view.lang, view.indicator, view.state
@@ -189,19 +209,7 @@ def metadata(ctx: Context, view: View, chart: str, url: str, today: dt.date) -> 
         notes.append(t("export.note.provisional", lang))
     accessed = date_label(today, lang)
     signature = t("export.signature", lang, site=site, date=accessed)
-    citation = t(
-        "export.citation",
-        lang,
-        site=site,
-        year=today.year,
-        title=ind.text("title", lang),
-        area=terr.name(s.area),
-        period=period,
-        publisher=publisher,
-        release=release,
-        url=url,
-        date=accessed,
-    )
+    citation = cite(ctx, view, url, today)
     loaded = ind.get("source_loaded_at")
     rows = [
         (t("export.meta.title", lang), ind.text("title", lang)),

@@ -83,17 +83,43 @@ def format_value(value, measure: str, lang: str) -> str:
     return number(value, lang, 0 if float(value).is_integer() else 1)
 
 
+def records(table: pd.DataFrame, columns: list[str] | None = None) -> list[dict]:
+    """``table.to_dict("records")`` (of ``columns`` only, when given) from whole columns: pandas
+    boxes cell by cell, and a view's tables are small enough for that to be most of a card's
+    time (bench/interactions.py)."""
+    columns = list(table.columns) if columns is None else columns
+    values = [table[c].tolist() for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _is_nan(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def ranked(rows: list[dict]) -> list[dict]:
+    """The ranking's order: the highest shown value first, then the areas without one, by name."""
+    return sorted(
+        rows,
+        key=lambda r: (_is_nan(r["shown"]), 0.0 if _is_nan(r["shown"]) else -float(r["shown"]), r["name"]),
+    )
+
+
 def status_text(status: str, lang: str) -> str:
     return t(f"status.{status}", lang)
 
 
 def shown_text(row, measure: str, lang: str) -> str:
     """What a cell shows: the value, or why there is none."""
-    if row["status"] in ("value", "zero") and pd.notna(row["shown"]):
-        return format_value(row["shown"], measure, lang)
-    if row["status"] in ("value", "zero"):
+    return cell_text(row["status"], row["shown"], measure, lang)
+
+
+def cell_text(status: str, shown, measure: str, lang: str) -> str:
+    """``shown_text`` of a cell's status and shown value."""
+    if status in ("value", "zero") and pd.notna(shown):
+        return format_value(shown, measure, lang)
+    if status in ("value", "zero"):
         return t("status.no_rate", lang)
-    return status_text(row["status"], lang)
+    return status_text(status, lang)
 
 
 # --------------------------------------------------------------------------- classes
@@ -115,12 +141,13 @@ def class_breaks(values: pd.Series, n: int = 5) -> list[float]:
     Zero is its own category on the map, so classes start above it. One edge pair for a
     single distinct value; an empty list when there are no positive values.
     """
-    v = pd.to_numeric(values, errors="coerce")
-    v = v[v > 0].dropna()
-    if v.empty:
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        v = v[v > 0]
+    if not len(v):
         return []
     lo, hi = float(v.min()), float(v.max())
-    distinct = len(v.unique())
+    distinct = len(np.unique(v))
     if lo == hi or distinct == 1:
         return [lo, hi]
     n = min(n, distinct)  # no more classes than values: two areas get two classes, not five
@@ -138,12 +165,17 @@ def class_breaks(values: pd.Series, n: int = 5) -> list[float]:
 def classify(values: pd.Series, edges: list[float]) -> pd.Series:
     """Class index (0-based) of each positive value; NaN for zero, missing or no classes."""
     v = pd.to_numeric(values, errors="coerce")
+    return pd.Series(_class_index(v.to_numpy(dtype=float, na_value=np.nan), edges), index=v.index)
+
+
+def _class_index(v: np.ndarray, edges: list[float]) -> np.ndarray:
+    """``classify`` on an array of floats."""
     if len(edges) < 2:
-        return pd.Series(np.nan, index=v.index)
-    inner = np.asarray(edges[1:-1], dtype=float)
-    idx = np.searchsorted(inner, v.to_numpy(dtype=float), side="right").astype(float)
-    idx[~(v.to_numpy(dtype=float) > 0)] = np.nan
-    return pd.Series(idx, index=v.index)
+        return np.full(len(v), np.nan)
+    idx = np.searchsorted(np.asarray(edges[1:-1], dtype=float), v, side="right").astype(float)
+    with np.errstate(invalid="ignore"):
+        idx[~(v > 0)] = np.nan
+    return idx
 
 
 def class_colours(colours: Colours, n_classes: int) -> list[str]:
@@ -163,15 +195,20 @@ def categories(table: pd.DataFrame, edges: list[float]) -> pd.Series:
     A value or zero area whose rate cannot be computed (no population) counts as no data
     on a map of rates; the table says why.
     """
-    cls = classify(table["shown"], edges).to_numpy(dtype=float)
     status = table["status"].to_numpy(dtype=object)
     shown = pd.to_numeric(table["shown"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    cat = np.zeros(len(table), dtype=int)
+    return pd.Series(_categories(shown, status, edges), index=table.index)
+
+
+def _categories(shown: np.ndarray, status: np.ndarray, edges: list[float]) -> np.ndarray:
+    """``categories`` on arrays of shown values and statuses."""
+    cls = _class_index(shown, edges)
+    cat = np.zeros(len(shown), dtype=int)
     cat[status == "suppressed"] = 1
     cat[((status == "zero") & ~np.isnan(shown)) | ((shown == 0) & (status == "value"))] = 2
     has_class = ~np.isnan(cls) & ((status == "value") | (status == "zero"))
     cat[has_class] = cls[has_class].astype(int) + len(STATUS_ORDER)
-    return pd.Series(cat, index=table.index)
+    return cat
 
 
 def category_colours(colours: Colours, n_classes: int) -> list[str]:
@@ -234,16 +271,19 @@ def map_view(bounds: tuple[float, float, float, float] | None, width: int = 440,
 
 def map_values(table: pd.DataFrame, edges: list[float], colours: Colours, measure: str, lang: str) -> dict:
     """The data-only properties of the map's trace 0: what a ``Patch`` sends when only values change."""
-    mapped = table[table["has_polygon"].astype(bool)]
-    cats = categories(mapped, edges)
+    on_map = table["has_polygon"].to_numpy(dtype=bool)
+    cats = categories(table, edges).to_numpy()[on_map]
     palette = category_colours(colours, max(len(edges) - 1, 0))
-    rows = mapped.to_dict("records")
+    wanted = ["code", "name", "status", "shown", "provisional", "unreliable", "ci_low", "ci_high", "smoothed"]
+    rows = [
+        r for r, kept in zip(records(table, [c for c in wanted if c in table]), on_map, strict=True) if kept
+    ]
     text = [shown_text(row, measure, lang) for row in rows]
     notes = [_with_interval(_row_note(row, lang), row, measure, lang) for row in rows]
     return {
-        "locations": mapped["code"].tolist(),
+        "locations": [row["code"] for row in rows],
         "z": cats.tolist(),
-        "customdata": [[n, v, x] for n, v, x in zip(mapped["name"], text, notes, strict=True)],
+        "customdata": [[row["name"], v, x] for row, v, x in zip(rows, text, notes, strict=True)],
         "colorscale": discrete_colorscale(palette),
         "zmin": 0,
         "zmax": len(palette) - 1,
@@ -397,8 +437,16 @@ def series_figure(
     """
     traces = []
     compare_i = 0
-    for (role, code), rows in table.groupby(["role", "code"], sort=False):
-        rows = rows.sort_values("period")
+    # Per line, on plain lists: a groupby and a dict per row cost more than the figure.
+    cols = {
+        c: table[c].tolist() for c in ("role", "code", "name", "status", "shown", "provisional", "partial")
+    }
+    periods = table["period"].to_numpy()
+    lines: dict[tuple[str, str], list[int]] = {}
+    for i, key in enumerate(zip(cols["role"], cols["code"], strict=True)):
+        lines.setdefault(key, []).append(i)
+    for (role, code), rows in lines.items():
+        rows = sorted(rows, key=lambda i: periods[i])
         if role == "area":
             colour, width = colours.primary, 3
         elif role in REFERENCE:
@@ -407,20 +455,20 @@ def series_figure(
             colour, width = COMPARE[compare_i % len(COMPARE)], 2
             compare_i += 1
         visible = "legendonly" if (measure == "count" and role in REFERENCE) else True
-        name = rows["name"].iloc[0]
+        name = cols["name"][rows[0]]
         label = name + (f" ({t('series.' + role, lang)})" if role in REFERENCE else "")
-        y = rows["shown"].astype(float)
-        dashed = (rows["provisional"] | rows["partial"]).to_numpy(dtype=bool)
-        records = rows.to_dict("records")
-        labels = [period_label(r["period"], step, lang, long=True) for r in records]
-        texts = [shown_text(r, measure, lang) for r in records]
+        y = np.array([cols["shown"][i] for i in rows], dtype=float)
+        provisional = [bool(cols["provisional"][i]) for i in rows]
+        partial = [bool(cols["partial"][i]) for i in rows]
+        dashed = np.array(provisional, dtype=bool) | np.array(partial, dtype=bool)
+        x = pd.Series(periods[rows])
+        labels = [period_label(p, step, lang, long=True) for p in x]
+        texts = [cell_text(cols["status"][i], cols["shown"][i], measure, lang) for i in rows]
         notes = [
-            t("status.provisional", lang)
-            if r["provisional"]
-            else (t("status.partial", lang) if r["partial"] else "")
-            for r in records
+            t("status.provisional", lang) if p else (t("status.partial", lang) if q else "")
+            for p, q in zip(provisional, partial, strict=True)
         ]
-        custom = np.column_stack([labels, texts, notes]) if records else None
+        custom = np.column_stack([labels, texts, notes]) if rows else None
         # The dashed stretch starts at the last firm point so the line stays continuous.
         dash_mask = dashed.copy()
         firm = np.flatnonzero(~dashed)
@@ -430,7 +478,7 @@ def series_figure(
                 dash_mask[before[-1]] = True
         mode = "lines+markers" if len(rows) <= 24 else "lines"
         common = {
-            "x": rows["period"],
+            "x": x,
             "customdata": custom,
             "legendgroup": f"{role}-{code}",
             "visible": visible,
@@ -442,7 +490,7 @@ def series_figure(
         traces.append(
             dict(
                 type="scatter",
-                y=y.where(~dashed),
+                y=np.where(~dashed, y, np.nan),
                 name=label,
                 line={"color": colour, "width": width},
                 marker={"size": 5},
@@ -453,7 +501,7 @@ def series_figure(
             traces.append(
                 dict(
                     type="scatter",
-                    y=y.where(dash_mask),
+                    y=np.where(dash_mask, y, np.nan),
                     name=label,
                     showlegend=False,
                     line={"color": colour, "width": width, "dash": "dash"},
@@ -532,12 +580,6 @@ def series_figure(
 # --------------------------------------------------------------------------- ranking
 
 
-def ranking_order(table: pd.DataFrame) -> pd.DataFrame:
-    """Areas from the highest shown value down; areas with nothing to show last, by name."""
-    out = table.assign(_has=table["shown"].notna())
-    return out.sort_values(["_has", "shown", "name"], ascending=[False, False, True]).drop(columns="_has")
-
-
 def ranking_figure(
     table: pd.DataFrame,
     *,
@@ -549,27 +591,29 @@ def ranking_figure(
     highlight: str | None = None,
 ) -> FigureSpec:
     """Horizontal bars of the sub-areas, highest first, in the map's class colours."""
-    ordered = ranking_order(table).iloc[::-1]  # plotly draws the first category at the bottom
-    cats = categories(ordered, edges)
+    rows = ranked(records(table))[::-1]  # plotly draws the first category at the bottom
+    shown = np.array([r["shown"] for r in rows], dtype=float)
+    status = np.array([r["status"] for r in rows], dtype=object)
+    cats = _categories(shown, status, edges)
     palette = category_colours(colours, max(len(edges) - 1, 0))
-    records = ordered.to_dict("records")
-    texts = [shown_text(r, measure, lang) for r in records]
-    names = [f"<b>{r['name']}</b>" if r["code"] == highlight else r["name"] for r in records]
-    top = ordered["shown"].max() if ordered["shown"].notna().any() else 1
+    texts = [shown_text(r, measure, lang) for r in rows]
+    codes = [r["code"] for r in rows]
+    names = [f"<b>{r['name']}</b>" if r["code"] == highlight else r["name"] for r in rows]
+    top = np.nanmax(shown) if (~np.isnan(shown)).any() else 1
     bar = dict(
         type="bar",
-        x=ordered["shown"].fillna(0),
-        y=ordered["code"],
+        x=np.where(np.isnan(shown), 0.0, shown),
+        y=codes,
         orientation="h",
         marker={"color": [palette[c] for c in cats], "line": {"color": "#5c5c5c", "width": 0.6}},
         text=texts,
         textposition="outside",
         cliponaxis=False,
-        customdata=np.column_stack([ordered["name"], texts]) if records else None,
+        customdata=np.column_stack([[r["name"] for r in rows], texts]) if rows else None,
         hovertemplate="<b>%{customdata[0]}</b>: %{customdata[1]} " + unit + "<extra></extra>",
     )
     layout = dict(
-        height=max(160, 26 * len(ordered) + 48),
+        height=max(160, 26 * len(rows) + 48),
         margin={"l": 8, "r": 16, "t": 8, "b": 32},
         paper_bgcolor="white",
         plot_bgcolor="white",
@@ -582,7 +626,7 @@ def ranking_figure(
             "range": [0, float(top) * 1.25 if top and top > 0 else 1],
             "tickformat": ",.2~f" if measure == "rate" else ",~f",
         },
-        yaxis={"tickvals": ordered["code"].tolist(), "ticktext": names, "automargin": True},
+        yaxis={"tickvals": codes, "ticktext": names, "automargin": True},
         showlegend=False,
     )
     return _figure([bar], layout)

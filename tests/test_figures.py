@@ -178,7 +178,7 @@ def test_series_reference_lines_start_hidden_for_counts_only():
 
 def test_ranking_highest_first_with_statuses_last():
     table = area_table()
-    order = figures.ranking_order(table)["code"].tolist()
+    order = [r["code"] for r in figures.ranked(figures.records(table))]
     assert order == ["150101", "150202", "150103", "150102", "150104", "150105"]
     fig = figures.ranking_figure(
         table, edges=[10, 100, 1400], colours=COLOURS, measure="count", unit="u", lang="es"
