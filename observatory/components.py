@@ -309,15 +309,15 @@ def map_summary(table: pd.DataFrame, measure: str, unit: str, lang: str) -> list
 
 def unmapped(table: pd.DataFrame, measure: str, unit: str, lang: str):
     """Areas without a polygon in the boundary layer, listed with their values: never lost."""
-    if table["has_polygon"].to_numpy(dtype=bool).all():
+    mapped = table["has_polygon"].to_numpy(dtype=bool)
+    if mapped.all():
         return None
-    rows = table[~table["has_polygon"].astype(bool)]
-    if rows.empty:
-        return None
+    wanted = ["name", "status", "shown", "count"]
+    rows = [r for r, on_map in zip(records(table, wanted), mapped, strict=True) if not on_map]
     return html.Div(
         [
             html.P(t("map.unmapped", lang, n=len(rows)), className="unmapped__title"),
-            html.Ul([html.Li(_unmapped_item(r, measure, unit, lang)) for r in records(rows)]),
+            html.Ul([html.Li(_unmapped_item(r, measure, unit, lang)) for r in rows]),
         ],
         className="unmapped",
     )

@@ -80,6 +80,14 @@ def breakdown_label(name: str, value: str, lang: str) -> str:
     return t_or(f"breakdown_values.{name}.{value}", lang, value.replace("_", " ").capitalize())
 
 
+@lru_cache(maxsize=1024)
+def _children_options(terr: explore.Territories, parent: str | None) -> tuple[dict, ...]:
+    """The picker options of ``parent``'s children, by name: the same for every view under it
+    (``terr`` is read once per warehouse version). Shared: callers must not change them."""
+    codes = terr.children(parent) if parent else []
+    return tuple(option(name, code) for code, name in terr.options(codes))
+
+
 def _territory(ctx: Context, view: View, lang: str) -> dict:
     """Options, value and visibility of the country picker and each level's picker."""
     terr, ind = explore.territories(ctx), view.indicator
@@ -104,10 +112,9 @@ def _territory(ctx: Context, view: View, lang: str) -> dict:
             continue
         depth = terr.depth(level)
         parent = chain[depth - 1] if len(chain) >= depth else None
-        codes = terr.children(parent) if parent else []
         value = chain[depth] if len(chain) > depth else None
         out[level] = {
-            "options": [option(name, code) for code, name in terr.options(codes)],
+            "options": list(_children_options(terr, parent)),
             "value": value,
             "hidden": False,
             "disabled": parent is None,

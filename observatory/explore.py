@@ -186,8 +186,10 @@ class Catalogue:
 # --------------------------------------------------------------------------- territories
 
 
+@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
-    """Lower case without accents, for searching and sorting names (Áncash next to Amazonas)."""
+    """Lower case without accents, for searching and sorting names (Áncash next to Amazonas);
+    kept, as the same few thousand names are folded for every picker."""
     return "".join(
         c for c in unicodedata.normalize("NFD", str(text).lower()) if unicodedata.category(c) != "Mn"
     )
@@ -1021,7 +1023,7 @@ def key_figures(ctx: Context, view: View) -> dict:
     if not view.has_data:
         return out | {"change": None, "previous_status": "no_data", "previous_count": np.nan}
     prev = view.previous or (shift_year(view.start), shift_year(view.end))
-    frame = queries.area_total(
+    row = queries.area_total(
         ctx.warehouse,
         indicator=ind.id,
         country=terr.country_of(code),
@@ -1034,7 +1036,6 @@ def key_figures(ctx: Context, view: View) -> dict:
         granularity=ind.granularity,
         breakdowns=view.breakdowns,
     )
-    row = frame.iloc[0]
     current, previous = row["value"], row["previous"] if view.previous else np.nan
     if ind.zero_fill:
         current = 0.0 if pd.isna(current) else current

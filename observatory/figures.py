@@ -405,7 +405,8 @@ def choropleth(
 
 
 def _ticks(periods: pd.Series, step: str, lang: str, most: int = 8) -> tuple[list, list[str]]:
-    uniq = sorted(pd.to_datetime(periods.dropna().unique()))
+    found = np.unique(periods.to_numpy(dtype="datetime64[ns]"))
+    uniq = [pd.Timestamp(p) for p in found[~np.isnat(found)]]
     if not uniq:
         return [], []
     if step == "month" and len(uniq) > most:
@@ -461,7 +462,8 @@ def series_figure(
         provisional = [bool(cols["provisional"][i]) for i in rows]
         partial = [bool(cols["partial"][i]) for i in rows]
         dashed = np.array(provisional, dtype=bool) | np.array(partial, dtype=bool)
-        x = pd.Series(periods[rows])
+        # Dates as ISO strings: plotly's encoder would convert each Timestamp on its own.
+        x = np.datetime_as_string(periods[rows], unit="D").tolist()
         labels = [period_label(p, step, lang, long=True) for p in x]
         texts = [cell_text(cols["status"][i], cols["shown"][i], measure, lang) for i in rows]
         notes = [

@@ -25,8 +25,11 @@ _LEVEL = re.compile(r"[a-z]+")
 
 @dataclass(frozen=True)
 class _Layer:
+    """What the pages ask of a layer, kept per file version. The geometry itself is not kept:
+    the browser fetches the file, and a district layer's tens of thousands of coordinate lists
+    made every full pass of Python's garbage collector ~8 ms longer (bench/interactions.py)."""
+
     version: tuple[str, int, int]  # (path, mtime_ns, size): a rebuilt file is read again
-    collection: dict
     codes: frozenset[str]
     centroids: dict[str, tuple[float, float]]
     boxes: dict[str, Box]
@@ -63,9 +66,10 @@ class Boundaries:
         return None
 
     def layer(self, country: str, level: str) -> dict | None:
-        """The FeatureCollection for ``(country, level)`` (read-only), or None when there is none."""
-        loaded = self._load(country, level)
-        return loaded.collection if loaded else None
+        """The FeatureCollection for ``(country, level)``, read from its file (a printed map
+        needs it, rarely), or None when there is none."""
+        path = self.layer_path(country, level)
+        return json.loads(path.read_text(encoding="utf-8")) if path is not None else None
 
     def codes(self, country: str, level: str) -> frozenset[str]:
         """The codes (feature ids) that have a polygon; empty when there is no layer."""
@@ -141,7 +145,7 @@ def _read(path: Path, version: tuple[str, int, int]) -> _Layer:
         ys = [p[1] for p in points]
         boxes[code] = (min(xs), min(ys), max(xs), max(ys))
         centroids[code] = _centroid(max(polygons, key=_area))
-    return _Layer(version, collection, frozenset(boxes), centroids, boxes)
+    return _Layer(version, frozenset(boxes), centroids, boxes)
 
 
 def _polygons(geometry: dict | None) -> list[list[list[list[float]]]]:

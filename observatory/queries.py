@@ -137,21 +137,20 @@ def area_total(
     previous_end,
     granularity: str,
     breakdowns: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """One row: value and provisional in start..end, previous and previous_provisional a year earlier."""
+) -> dict:
+    """value and provisional in start..end, previous and previous_provisional a year earlier (a
+    value is NaN where the area has no rows)."""
     if _in_memory(country, breakdowns):
         held = totals.load(wh, stamp(wh), indicator, country, granularity)
         value, provisional = held.total(level, code, start, end)
         previous, previous_provisional = held.total(level, code, previous_start, previous_end)
-        return pd.DataFrame(
-            {
-                "value": [value],
-                "provisional": [provisional],
-                "previous": [previous],
-                "previous_provisional": [previous_provisional],
-            }
-        )
-    return run(
+        return {
+            "value": value,
+            "provisional": provisional,
+            "previous": previous,
+            "previous_provisional": previous_provisional,
+        }
+    frame = run(
         wh,
         "explore_area_total",
         indicator=indicator,
@@ -165,6 +164,12 @@ def area_total(
         granularity=granularity,
         **_breakdowns(breakdowns),
     )
+    return {
+        "value": float(frame["value"].iloc[0]),
+        "provisional": bool(frame["provisional"].iloc[0]),
+        "previous": float(frame["previous"].iloc[0]),
+        "previous_provisional": bool(frame["previous_provisional"].iloc[0]),
+    }
 
 
 def series(

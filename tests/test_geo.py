@@ -70,13 +70,17 @@ def folders(tmp_path) -> tuple[Path, Path]:
     return build, shipped
 
 
-def test_layer_comes_from_the_build_and_is_read_once(folders):
+def test_layer_comes_from_the_build_and_its_geometry_is_not_kept(folders):
+    """The codes, boxes and centroids stay in memory; the geometry is read when a printed map
+    asks for it (kept, its coordinate lists slowed every full garbage collection)."""
     build, shipped = folders
     b = Boundaries(build, shipped)
     layer = b.layer("PE", "district")
     assert [f["id"] for f in layer["features"]] == ["150101", "150102", "150103"]
-    assert b.layer("pe", "district") is layer
+    assert b.layer("pe", "district") == layer and b.layer("pe", "district") is not layer
     assert b.layer_path("PE", "district") == build / "pe-district.geojson"
+    b.codes("PE", "district")
+    assert all(not hasattr(kept, "collection") for kept in b._layers.values())
 
 
 def test_departments_fall_back_to_the_shipped_layer_until_the_build_has_one(folders):
@@ -171,7 +175,7 @@ def test_threads_share_one_read(folders, monkeypatch):
 
     def load():
         start.wait()
-        results.append(b.layer("PE", "district"))
+        results.append(b.centroids("PE", "district"))
 
     threads = [threading.Thread(target=load) for _ in range(8)]
     for t in threads:
@@ -179,7 +183,7 @@ def test_threads_share_one_read(folders, monkeypatch):
     for t in threads:
         t.join()
     assert len(reads) == 1
-    assert len(results) == 8 and all(r is results[0] for r in results)
+    assert len(results) == 8 and all(r == results[0] for r in results)
 
 
 def test_the_app_side_needs_no_geometry_library():

@@ -51,7 +51,7 @@ def test_districts_absent_rows_come_back_null(wh):
 
 
 def test_country_total_and_a_year_earlier(wh):
-    frame = queries.area_total(
+    row = queries.area_total(
         wh,
         indicator="pe_denuncias_vcm",
         country="PE",
@@ -63,7 +63,6 @@ def test_country_total_and_a_year_earlier(wh):
         previous_end="2024-02-01",
         granularity="month",
     )
-    row = frame.iloc[0]
     assert (row["value"], row["previous"]) == (244, 244)
     assert bool(row["provisional"]) is True and bool(row["previous_provisional"]) is False
 

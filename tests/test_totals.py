@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -75,7 +76,9 @@ def test_area_total_in_memory_matches_the_sql(tiny_warehouse, monkeypatch, level
             granularity="month",
         ),
     )  # fmt: skip
-    pd.testing.assert_frame_equal(fast, slow)
+    assert fast.keys() == slow.keys()
+    for key, value in fast.items():
+        assert value == slow[key] or (np.isnan(value) and np.isnan(slow[key])), key
 
 
 def test_breakdowns_and_several_countries_still_ask_duckdb(tiny_warehouse, monkeypatch):
