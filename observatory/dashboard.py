@@ -626,12 +626,15 @@ def on_sync(ctx: Context, trigger, search: str | None, click=None, **values) -> 
     """A control or a map click -> a new query string; a new query string -> the controls.
 
     ``trigger`` is the id of what changed (``url`` for a link or the back button). Returns a
-    dict keyed like ``SYNC_OUTPUTS``; ``search`` is ``no_update`` when the URL stays.
+    dict keyed like ``SYNC_OUTPUTS``; ``search`` is ``no_update`` when the URL stays, and so
+    are the options a control change leaves as they were (the page holds them already).
     """
     view = view_of(ctx, search)
+    shown = None  # the controls the page holds, when known: options that stay are not sent again
     if trigger == LOCATION:
         new_search = no_update
     else:
+        shown = controls.values(ctx, view)
         name = next((n for n, cid in controls.CONTROL_IDS if cid == trigger), None)
         if trigger == "map":
             code = controls.clicked_code(click)
@@ -652,6 +655,14 @@ def on_sync(ctx: Context, trigger, search: str | None, click=None, **values) -> 
         for prop in ("value", "options", "hidden", "disabled"):
             if f"{name}.{prop}" in SYNC_OUTPUTS:
                 out[f"{name}.{prop}"] = c[name].get(prop, False if prop in ("hidden", "disabled") else None)
+        if (
+            shown is not None
+            and f"{name}.options" in out
+            and shown[name].get("options") == out[f"{name}.options"]
+        ):
+            # A control changed on a page that shows ``search``: its pickers hold that view's
+            # options (the layout, a link or the back button sent them whole).
+            out[f"{name}.options"] = no_update
     return out
 
 

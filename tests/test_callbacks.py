@@ -96,6 +96,11 @@ def test_choosing_a_department_fills_the_provinces(ctx):
     assert [o["label"] for o in out["province.options"]] == ["Barranca", "Lima"]
     assert out["province.value"] is None and out["province.disabled"] is False
     assert out["district.disabled"] is True
+    # The page holds the options of the view it showed: those that stay are not sent again.
+    assert out["department.options"] is no_update and out["start.options"] is no_update
+    later = dashboard.on_sync(ctx, "f-from", out["search"], start="2024-01")
+    assert later["province.options"] is no_update and later["start.value"] == "2024-01"
+    assert dashboard.on_sync(ctx, "url", out["search"])["department.options"] is not no_update
 
 
 def test_clearing_a_level_goes_back_up(ctx):
