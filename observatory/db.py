@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -91,12 +92,21 @@ class Warehouse:
 
     def run(self, name: str, **params) -> pd.DataFrame:
         """Run ``sql/NAME.sql`` with ``params`` bound as ``$name`` parameters."""
+        return self._fetch(name, params, lambda result: result.df())
+
+    def arrays(self, name: str, **params) -> dict[str, np.ndarray]:
+        """Like ``run``, as one NumPy array per column (numbers and dates: no Python object per cell)."""
+        return self._fetch(
+            name, params, lambda result: {k: np.asarray(v) for k, v in result.fetchnumpy().items()}
+        )
+
+    def _fetch(self, name: str, params: dict, fetch):
         text = sql(name)
         started = time.perf_counter()
         cur = self._connection().cursor()
         try:
             cur.execute("USE w")
-            frame = cur.execute(text, params).df()
+            out = fetch(cur.execute(text, params))
         except duckdb.Error as exc:
             if "does not exist" in str(exc) and "Table" in str(exc):
                 raise WarehouseUnavailable(f"the warehouse at {self.path} is incomplete: {exc}") from None
@@ -106,7 +116,7 @@ class Warehouse:
         elapsed = time.perf_counter() - started
         if elapsed > SLOW_QUERY_SECONDS:
             log.warning("slow query %s took %.3fs with %s", name, elapsed, params)
-        return frame
+        return out
 
     def info(self, country: str = "PE") -> dict:
         """What ``python -m observatory info --json`` prints."""

@@ -215,6 +215,30 @@ def test_ranking_and_table_show_the_same_values(ctx):
     assert rows[2].startswith("No especificado 99")
 
 
+def test_table_rows_are_sent_as_dash_would_send_its_own_components():
+    """The table's rows skip Dash's constructors (``components.Element``): the browser gets the
+    same JSON, and ``children`` reads the same."""
+    from dash import html
+    from dash._utils import to_json
+
+    from observatory.components import Element
+
+    ours = Element(
+        "Tr",
+        [
+            Element("Th", ["Lima", Element("Span", " 15", className="code")], scope="row"),
+            Element("Td", "7", className="num"),
+        ],
+        className=None,
+    )
+    dash = html.Tr(
+        [html.Th(["Lima", html.Span(" 15", className="code")], scope="row"), html.Td("7", className="num")],
+        className=None,
+    )
+    assert to_json(ours) == to_json(dash)
+    assert text(ours) == text(dash) == "Lima 15 7"
+
+
 def test_sorting_the_table(ctx):
     by_name = dashboard.on_sort({"type": "sort", "col": "name"}, [0, 1], {"col": "shown", "desc": True})
     assert by_name == {"col": "name", "desc": False}
