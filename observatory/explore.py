@@ -3,7 +3,7 @@
 No Dash and no figures here. ``resolve`` checks a state against the catalogue and the
 territories and fills its defaults; ``area_table``, ``series_table`` and ``key_figures`` run
 one query each and apply the catalogue's zero-fill rule and the disclosure rule
-(``stats.present``), so the map, the ranking, the table, a download and a future API all
+(``stats.present_columns``), so the map, the ranking, the table, a download and a future API all
 publish the same cells.
 """
 
@@ -758,25 +758,12 @@ def hidden(
     )
 
 
-def _present(frame: pd.DataFrame, ctx: Context, view: View, hidden_codes: set[str] | None) -> pd.DataFrame:
-    ind = view.indicator
-    out = stats.present(
-        frame,
-        disclosure=ind.disclosure,
-        k=ctx.settings.disclosure_k,
-        measure=view.state.measure,
-        rate_per=ind.rate_per,
-        hidden=hidden_codes
-        if hidden_codes is not None
-        else (set() if ind.disclosure == "suppress" else None),
-    )
-    return out.rename(columns={"count_shown": "count"})
-
-
 def _present_columns(
     ctx: Context, view: View, value: np.ndarray, population: np.ndarray, codes: list[str], hidden_codes
 ) -> dict[str, np.ndarray]:
-    """``_present`` on arrays: the published columns (``count`` for ``count_shown``)."""
+    """``stats.present_columns`` with the view's disclosure rule, measure and rate base: the
+    published columns (``count`` for ``count_shown``). ``hidden_codes``: what the rule hid over
+    the whole table (None where the source publishes every value)."""
     ind = view.indicator
     out = stats.present_columns(
         value,
