@@ -615,6 +615,15 @@ def warehouse_for(scale: str, folder: Path) -> tuple[Path, dict | None]:
     return path, build_synthetic_warehouse(path, int(scale))
 
 
+def _quiet(below: float = 1.0, most_seconds: float = 90.0) -> float:
+    """Wait (at most ``most_seconds``) for the machine to settle after the last scale's load test
+    and build: until the 1-minute load average is under ``below``. Returns the seconds waited."""
+    started = time.monotonic()
+    while os.getloadavg()[0] >= below and time.monotonic() - started < most_seconds:
+        time.sleep(5)
+    return time.monotonic() - started
+
+
 def run(
     quick: bool, scales: tuple[str, ...] | None = None, runs: int | None = None, http: bool = True
 ) -> dict:
@@ -635,12 +644,14 @@ def run(
     try:
         for scale in scales:
             path, built = warehouse_for(scale, folder)
+            waited = 0.0 if quick else _quiet()
             cmd = [sys.executable, "-m", "bench.interactions", "--step", str(path), str(runs), str(rounds)]
             cmd += [str(QUICK_HTTP_SECONDS if quick else HTTP_SECONDS), "http" if http else "nohttp"]
             done = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
             figures = json.loads(done.stdout.strip().splitlines()[-1])
             if built:
                 figures["build"] = built
+            figures["waited_for_quiet_s"] = round(waited, 1)
             result["scales"][scale] = figures
     finally:
         if tmp:

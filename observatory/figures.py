@@ -96,6 +96,12 @@ def _is_nan(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _with_gaps(values: np.ndarray) -> list:
+    """Values for a trace, a gap as None: a NaN would make plotly's JSON encoder parse and write
+    the whole response a second time to turn it into null."""
+    return [None if v != v else v for v in values.tolist()]
+
+
 def ranked(rows: list[dict]) -> list[dict]:
     """The ranking's order: the highest shown value first, then the areas without one, by name."""
     return sorted(
@@ -492,7 +498,7 @@ def series_figure(
         traces.append(
             dict(
                 type="scatter",
-                y=np.where(~dashed, y, np.nan),
+                y=_with_gaps(np.where(~dashed, y, np.nan)),
                 name=label,
                 line={"color": colour, "width": width},
                 marker={"size": 5},
@@ -503,7 +509,7 @@ def series_figure(
             traces.append(
                 dict(
                     type="scatter",
-                    y=np.where(dash_mask, y, np.nan),
+                    y=_with_gaps(np.where(dash_mask, y, np.nan)),
                     name=label,
                     showlegend=False,
                     line={"color": colour, "width": width, "dash": "dash"},
