@@ -151,9 +151,9 @@ def test_series_draws_provisional_periods_dashed():
     )
     solid, dashed = fig.data[0], fig.data[1]
     assert solid.name == "Amazonas" and solid.line.dash is None
-    assert list(solid.y[:4]) == [12.0] * 4 and np.isnan(solid.y[4])
+    assert list(solid.y[:4]) == [12.0] * 4 and solid.y[4] is None  # a gap, sent as null
     assert dashed.line.dash == "dash"
-    assert [np.isnan(y) for y in dashed.y] == [True, True, True, False, False]  # joins the last firm point
+    assert [y is None for y in dashed.y] == [True, True, True, False, False]  # joins the last firm point
     assert fig.data[-1].name == "provisional o incompleto"
     assert list(fig.layout.xaxis.ticktext) == [
         "oct. 2024",
