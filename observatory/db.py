@@ -70,6 +70,9 @@ class Warehouse:
         # One thread per query: under a threaded server, requests run side by side already and
         # DuckDB's own threads would only compete with them (measured in bench/scale.py).
         con.execute("SET threads = 1")
+        # Memory a query used goes back to the system a few seconds later, not at the next one
+        # (jemalloc's background purge): a worker's population query alone kept ~25 MB.
+        con.execute("SET allocator_background_threads = true")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         return con
