@@ -497,8 +497,14 @@ class View:
 
 def defaults(ctx: Context, ind: Indicator | None = None) -> ViewState:
     """The state a bare URL shows for ``ind`` (the site's default indicator when None)."""
+    return _defaults(ctx, queries.stamp(ctx.warehouse), ind.id if ind is not None else None)
+
+
+@lru_cache(maxsize=256)
+def _defaults(ctx: Context, version, ind_id: str | None) -> ViewState:
+    """``defaults``, once per warehouse version (a view asks for them a dozen times)."""
     cat = catalogue(ctx)
-    ind = ind or cat.default
+    ind = cat[ind_id] if ind_id is not None else cat.default
     period = default_period(ind)
     terr = territories(ctx)
     area = ctx.site.default_area if ctx.site.default_area in terr else ctx.country
