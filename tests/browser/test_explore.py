@@ -50,20 +50,28 @@ def settle(page) -> None:
 def choose(page, control: str, text: str) -> None:
     """Open a dropdown, type to search, pick the option (as a reader would with a mouse). First
     the page settles (no callback in flight: one may redraw the control and close its list), and
-    the control is scrolled to the top of the window, so that its list opens inside it."""
+    the control is scrolled to the top of the window, so that its list opens inside it. The text
+    goes into the list's own search box once it is open (typed keys follow the focus, which a
+    redraw can move)."""
     option = page.get_by_role("option", name=text, exact=True)
-    for attempt in range(3):
+    search = page.locator(".dash-dropdown-content .dash-dropdown-search")
+    for attempt in range(4):
         settle(page)
         page.locator(f"#{control}").evaluate("e => e.scrollIntoView({block: 'start'})")
         page.click(f"#{control}")
-        page.keyboard.type(text)
         try:
+            search.last.wait_for(state="visible", timeout=3000)
+            search.last.fill(text)
             option.wait_for(timeout=4000)
             option.click(timeout=4000)
             return
         except PlaywrightTimeout:
-            if attempt == 2:
-                raise
+            if attempt == 3:
+                html = page.locator(f"#{control}").evaluate("e => e.outerHTML")
+                shown = page.get_by_role("option").all_inner_texts()
+                raise AssertionError(
+                    f"no option {text!r} in #{control}: {shown[:20]}; {html[:2000]}"
+                ) from None
             # A redraw closed the list, or the page moved under it (a graph resizing): again.
             page.keyboard.press("Escape")
 
