@@ -1,11 +1,11 @@
 """One indicator's totals roll-up held in memory: the views without breakdowns (issue 6).
 
 Most readers never choose a breakdown, so most views read ``rollup_total``. Asking DuckDB costs
-3-5 ms per question at any scale, mostly planning; a view asks three (the map's areas, the
+4-7 ms per question at any scale, mostly planning; a view asks three (the map's areas, the
 series, the key figure). Here the rows of one indicator and country (every level, sorted by
 level, area and period) are read once per warehouse version into arrays, and a view's sums
 are a few slices. The size is bounded by areas x periods, never by observations: the 10M-row
-benchmark's busiest indicator is about 200,000 rows, 4 MB.
+benchmark's indicator is 541,167 rows, 9 MB; a worker keeps the last ``CACHE_SIZE`` asked.
 
 The answers are those of ``sql/explore_area_values.sql``, ``explore_series.sql`` and
 ``explore_area_total.sql`` (tests/test_totals.py asks both for the same views).
@@ -22,7 +22,7 @@ import pandas as pd
 
 from observatory.db import Warehouse
 
-CACHE_SIZE = 16  # indicators x countries kept per worker
+CACHE_SIZE = 8  # indicators (and countries) kept per worker: at most ~70 MB at district-month scale
 
 
 def _days(value) -> int:
