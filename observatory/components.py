@@ -13,7 +13,7 @@ import pandas as pd
 from dash import dcc, html
 
 from observatory.explore import Indicator, Notice
-from observatory.figures import format_value, records, shown_text
+from observatory.figures import format_value, ranked, records, shown_text
 from observatory.i18n import date_label, number, period_label, t
 from observatory.site import Site
 
@@ -387,13 +387,7 @@ def area_table_component(
     if by == "name":
         data = sorted(rows, key=lambda r: unicodedata.normalize("NFD", r["name"]), reverse=desc)
     else:
-        # Missing values last either way; ties by name.
-        def order_key(r):
-            v = r[by]
-            missing = v is None or v != v
-            return (missing, 0.0 if missing else (-v if desc else v), r["name"])
-
-        data = sorted(rows, key=order_key)
+        data = ranked(rows, by, desc)
     heads = []
     for c in cols:
         shown_col = "smoothed" if smoothed else ("rate" if measure == "rate" else "count")

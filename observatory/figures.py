@@ -102,12 +102,15 @@ def _with_gaps(values: np.ndarray) -> list:
     return [None if v != v else v for v in values.tolist()]
 
 
-def ranked(rows: list[dict]) -> list[dict]:
-    """The ranking's order: the highest shown value first, then the areas without one, by name."""
-    return sorted(
-        rows,
-        key=lambda r: (_is_nan(r["shown"]), 0.0 if _is_nan(r["shown"]) else -float(r["shown"]), r["name"]),
-    )
+def ranked(rows: list[dict], by: str = "shown", desc: bool = True) -> list[dict]:
+    """Rows ordered by ``by`` (the ranking: the highest shown value first), the areas without a
+    value last either way, ties by name."""
+
+    def key(r):
+        missing = _is_nan(r[by])
+        return (missing, 0.0 if missing else (-float(r[by]) if desc else float(r[by])), r["name"])
+
+    return sorted(rows, key=key)
 
 
 def status_text(status: str, lang: str) -> str:

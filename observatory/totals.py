@@ -72,15 +72,12 @@ class Totals:
         """country, code, period (the month or year it falls in), value, provisional; by code, period."""
         first, last = _days(start), _days(end)
         unit = "datetime64[Y]" if step == "year" else "datetime64[M]"
-        parts = []
-        for code in sorted(set(codes)):
-            for level in self.levels.get(code, ()):
-                lo, hi = self._rows(level, code, first, last)
-                if hi > lo:
-                    parts.append((code, lo, hi))
         out_code, out_period, out_value, out_provisional = [], [], [], []
-        for code in sorted({c for c, _, _ in parts}):
-            rows = np.concatenate([np.arange(lo, hi) for c, lo, hi in parts if c == code])
+        for code in sorted(set(codes)):
+            spans = [self._rows(level, code, first, last) for level in self.levels.get(code, ())]
+            rows = np.concatenate([np.arange(lo, hi) for lo, hi in spans]) if spans else np.zeros(0, int)
+            if not len(rows):
+                continue
             periods = self.period[rows].astype("datetime64[D]").astype(unit).astype("datetime64[D]")
             keys, inverse = np.unique(periods, return_inverse=True)
             sums = np.bincount(inverse, weights=self.value[rows], minlength=len(keys))
