@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("path", help="the file to import")
     p.add_argument("--release", help="release label, e.g. 2025-11")
-    p.add_argument("--encoding", default="utf-8", help="text encoding of a CSV file (default utf-8)")
+    p.add_argument(
+        "--encoding", help="text encoding of a CSV file (default: detected among UTF-8, UTF-16, Windows-1252)"
+    )
     p.add_argument(
         "--country", help="generic only: country of the territory codes (default: the configured one)"
     )

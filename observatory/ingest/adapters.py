@@ -45,7 +45,7 @@ class Context:
     indicators: dict[str, dict]
     crosswalks: Path
     today: dt.date = field(default_factory=dt.date.today)
-    encoding: str = "utf-8"
+    encoding: str | None = None  # None: detected (readers.decode)
     widths: dict[str, dict[str, int]] = field(default_factory=dict)  # country -> level -> code digits
     recoded: dict[tuple[str, str], str] = field(default_factory=dict)  # (country, former) -> current
     levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # country -> levels, top first

@@ -234,7 +234,7 @@ def load_reference(con: duckdb.DuckDBPyConnection, settings: Settings, declared:
 # --- observations -------------------------------------------------------------------------------
 
 
-def context(con: duckdb.DuckDBPyConnection, settings: Settings, encoding: str = "utf-8") -> Context:
+def context(con: duckdb.DuckDBPyConnection, settings: Settings, encoding: str | None = None) -> Context:
     territories = con.execute("SELECT country, code, level, name FROM territories").df()
     catalogue = load_catalogue(Path(settings.data_dir) / "indicators.toml")
     countries = packs(settings.data_dir)
@@ -651,7 +651,7 @@ def ingest(
     path: Path,
     *,
     release: str | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
     log: Log = print,
     **options,
 ) -> LoadResult:
@@ -691,7 +691,7 @@ def ingest(
 
 
 def _ingest_into(
-    con, settings, declared, source, path, release, *, encoding="utf-8", sha: str | None = None, **options
+    con, settings, declared, source, path, release, *, encoding=None, sha: str | None = None, **options
 ) -> LoadResult:
     started = _now()
     sha = sha or sha256_of(path)  # hashed once per import, whoever asks
