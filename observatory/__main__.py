@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from observatory.config import Settings
+from observatory.config import Settings, SettingsError
 
 
 def _fetch(settings: Settings, args) -> int:
@@ -147,7 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_info)
 
     args = parser.parse_args(argv)
-    settings = Settings.from_env(warehouse=args.warehouse, mirror=args.mirror)
+    try:
+        settings = Settings.from_env(warehouse=args.warehouse, mirror=args.mirror)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return args.run(settings, args)
 
 
