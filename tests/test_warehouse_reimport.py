@@ -20,6 +20,12 @@ FILES = FIXTURES / "files"
 pytestmark = needs_mirror
 
 
+@pytest.fixture
+def live(cem_takes_generic):
+    """The generic files here feed pe_cem_casos, so the catalogue must let it take them."""
+    return cem_takes_generic
+
+
 def quiet(_: str) -> None:
     pass
 

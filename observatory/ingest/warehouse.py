@@ -959,9 +959,9 @@ def _ingest_into(
         return _ingest_population(con, ctx, path, release, started, sha, country=country)
     if source != "generic" and declared.adapter(source) == "services":
         country = options.get("country") or settings.country
-        points, batch = services_directory(path, ctx, country=country, release=release)
         if not allow_older:
             _refuse_older_release(con, source, release, path.name)
+        points, batch = services_directory(path, ctx, country=country, release=release)
         con.execute("DELETE FROM service_points WHERE country = $c", {"c": country})
         _insert(con, "service_points", points)
         return apply_batch(
@@ -999,9 +999,9 @@ def _ingest_into(
             mode="replace" if replace else "merge",
         )
         return result
-    batch = ADAPTERS[declared.adapter(source)](path, ctx)
-    if not allow_older:
+    if not allow_older:  # before reading: the release is known from the command or sources.toml
         _refuse_older_release(con, source, release, path.name)
+    batch = ADAPTERS[declared.adapter(source)](path, ctx)
     return apply_batch(con, source=source, release=release, path=path, sha=sha, batch=batch, started=started)
 
 
