@@ -539,6 +539,9 @@ def install(app, settings: Settings, warehouse: Warehouse) -> None:
     @server.route("/health")
     def _health():
         state = warehouse.health()
+        if not state["ok"]:  # the reason may quote the file: the public never sees server paths
+            reason = str(state["reason"]).replace(str(warehouse.path), warehouse.path.name)
+            state["reason"] = reason.replace(str(warehouse.path.parent) + os.sep, "")
         state["warehouse"] = warehouse.path.name
         return flask.jsonify(state), (200 if state["ok"] else 503)
 
