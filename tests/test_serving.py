@@ -108,7 +108,8 @@ def assert_maintenance(c, reason: str) -> None:
 def test_the_real_app_without_a_warehouse_shows_the_maintenance_page(tmp_path, tiny_warehouse):
     path = tmp_path / "observatory.duckdb"
     c = real_app_client(path)
-    assert_maintenance(c, f"no warehouse at {path}")
+    assert_maintenance(c, "no warehouse at observatory.duckdb: run `make build`")
+    assert str(tmp_path) not in c.get("/health").get_data(as_text=True)  # no server path in public
     shutil.copyfile(tiny_warehouse, path)  # a build puts one in place: served without a restart
     assert c.get("/").status_code == 200
     assert c.get("/health").get_json()["ok"] is True
