@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
 
-.PHONY: setup fetch build warehouse run dev test lint bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick clean
+.PHONY: setup fetch build warehouse run dev test lint api-check bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick clean
 
 setup: $(VENV)/.installed
 
@@ -40,6 +40,10 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Issue 17: schemathesis --checks all against /api/v1 (tiny warehouse, bounded examples); prints its closing line.
+api-check: setup
+	$(PY) -m pytest -q -s tests/test_openapi.py
 
 bench: setup warehouse
 	$(PY) -m bench

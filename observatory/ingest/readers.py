@@ -58,6 +58,14 @@ _PERSONAL = {
     "PHONE": "a phone number",
     "EMAIL": "an e-mail address",
     "CORREO": "an e-mail address",
+    # Victim-level records: one row per person, however anonymous the name columns look.
+    "ID_VICTIMA": "a victim identifier (victim-level records)",
+    "VICTIMA_ID": "a victim identifier (victim-level records)",
+    "COD_VICTIMA": "a victim identifier (victim-level records)",
+    "CODIGO_VICTIMA": "a victim identifier (victim-level records)",
+    "FECHA_NACIMIENTO": "a date of birth",
+    "FECHA_DE_NACIMIENTO": "a date of birth",
+    "NACIMIENTO": "a date of birth",
 }
 # Names of places and services are not names of people.
 _ALLOWED_WITH_PERSONAL_WORD = re.compile(
@@ -99,12 +107,18 @@ def read_table(
     if not path.exists():
         raise IngestError(name, f"file not found: {path}")
     if path.stat().st_size == 0:
-        raise IngestError(name, f"the file is empty; expected {what}")
+        raise IngestError(
+            name, f"the file is empty; expected {what}", [Problem(1, None, None, "no header row")]
+        )
     header, rows = _read_xlsx(path, sheet, what) if is_xlsx(path) else _read_csv(path, encoding, what)
     refuse_personal_data(name, header)
     mapping = _match_columns(name, header, columns, set(optional), what)
     if not rows:
-        raise IngestError(name, f"the file has a header but no data rows; expected {what}")
+        raise IngestError(
+            name,
+            f"the file has a header but no data rows; expected {what}",
+            [Problem(2, None, None, "no data row after the header")],
+        )
     if isinstance(rows, _Rows):
         frame = pd.DataFrame({canon: rows.frame.iloc[:, idx].to_numpy() for canon, idx in mapping.items()})
         frame[ROW] = rows.numbers
@@ -181,7 +195,9 @@ def _text(value: object) -> str:
 def _read_csv(path: Path, encoding: str | None, what: str) -> tuple[list[str], _Rows]:
     text, _ = decode(path.read_bytes(), path.name, encoding, what=what)
     if not text.strip():
-        raise IngestError(path.name, f"the file is empty; expected {what}")
+        raise IngestError(
+            path.name, f"the file is empty; expected {what}", [Problem(1, None, None, "only blank lines")]
+        )
     # pandas' C parser; blank lines kept so that index + 2 is the line a person sees.
     table = pd.read_csv(
         io.StringIO(text),
@@ -253,9 +269,11 @@ def _detect(raw: bytes, file: str, what: str) -> tuple[str, str]:
 
     best = from_bytes(raw, cp_isolation=list(ENCODINGS)).best()
     if best is None:
+        line = raw[: next((i for i, b in enumerate(raw) if b >= 0x80 or b == 0), 0)].count(b"\n") + 1
         raise IngestError(
             file,
             f"this is a binary file, not a CSV or XLSX (nor text in UTF-8, UTF-16 or Windows-1252); expected {what}",
+            [Problem(line, None, None, "bytes that are not text")],
         )
     text = str(best)
     _refuse_binary(text, file, what)
@@ -266,7 +284,17 @@ def _refuse_binary(text: str, file: str, what: str) -> None:
     sample = text[:4096]
     control = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n")
     if "\x00" in sample or control > len(sample) // 100:
-        raise IngestError(file, f"this is a binary file, not a CSV or XLSX; expected {what}")
+        line = (
+            sample[: next((i for i, ch in enumerate(sample) if ch < " " and ch not in "\t\r\n"), 0)].count(
+                "\n"
+            )
+            + 1
+        )
+        raise IngestError(
+            file,
+            f"this is a binary file, not a CSV or XLSX; expected {what}",
+            [Problem(line, None, None, "control characters: not text")],
+        )
 
 
 def separator(text: str) -> str:

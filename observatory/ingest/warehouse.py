@@ -972,8 +972,17 @@ def _ingest_into(
         _refuse_declared_indicators(batch, ctx, declared, settings, path.name)
         sources = {ctx.indicators[i]["source"] for i in batch.indicators}
         if len(sources) != 1:
+            first = {}  # the first row of each source's indicators, to point at
+            for position, indicator in enumerate(batch.observations["indicator_id"]):
+                first.setdefault(ctx.indicators[indicator]["source"], (position, indicator))
+            rows = batch.rows or [None] * len(batch.observations)
             raise IngestError(
-                path.name, f"a generic file must hold indicators of one source, found {sorted(sources)}"
+                path.name,
+                f"a generic file must hold indicators of one source, found {sorted(sources)}: split it",
+                [
+                    Problem(rows[i], "indicator", ind, f"of source {src}")
+                    for src, (i, ind) in sorted(first.items())
+                ],
             )
         target = sources.pop()
         if not allow_older:
