@@ -23,7 +23,14 @@ def query(settings, sql: str, **params):
 
 @needs_mirror
 def test_sidpol_pads_codes_and_takes_the_department_from_the_ubigeo(live):
-    result = ingest(live, "pe_sidpol_vcm", FILES / "sidpol_ok.csv", release="2024-03", log=lambda _: None)
+    result = ingest(
+        live,
+        "pe_sidpol_vcm",
+        FILES / "sidpol_ok.csv",
+        release="2024-03",
+        allow_older=True,
+        log=lambda _: None,
+    )
     assert (result.rows_read, result.rows_accepted) == (6, 6)
     rows = query(
         live,
@@ -173,7 +180,7 @@ def test_a_recoded_district_joins_its_current_code_and_a_split_one_keeps_its_own
     """data/crosswalks/pe_district_changes.csv: 160114 became 160803; 160109 was split."""
     path = tmp_path / "old_codes.csv"
     path.write_text("AÑO,MES,UBIGEO_HECHO,CANTIDAD\n2013,5,160114,4\n2013,5,160109,6\n", encoding="utf-8")
-    ingest(live, "pe_sidpol_vcm", path, release="2013", log=lambda _: None)
+    ingest(live, "pe_sidpol_vcm", path, release="2013", allow_older=True, log=lambda _: None)
     rows = query(
         live,
         "SELECT territory_code, value FROM observations WHERE indicator_id = 'pe_denuncias_vcm' ORDER BY 1",

@@ -832,8 +832,8 @@ def ingest(
                 (f.release for f in declared.files if f.source == source and f.sha256 == sha), None
             )
         held_by = (
-            _already_loaded(settings, source, path, release, sha, encoding, options)
-            if sha and not replace
+            _already_loaded(settings, source, path, release, sha, encoding, {**options, "replace": replace})
+            if sha
             else None
         )
         if held_by is not None:
@@ -1093,6 +1093,7 @@ def _already_loaded(
         if not holders:
             return None
         ctx = context(con, settings, encoding)
+        replace = options.pop("replace", False)
         batch = ADAPTERS["generic"](path, ctx, **options)
         held = {ctx.indicators[i]["source"] for i in batch.indicators}
         if len(held) != 1 or not held <= holders:
@@ -1103,7 +1104,7 @@ def _already_loaded(
             batch.observations,
             "list_contains($ids, indicator_id)",
             {"ids": batch.indicators},
-            within=True,
+            within=not replace,  # a merged file is held when its cells are; --replace: exactly
         )
         return held.pop() if same else None
     finally:
