@@ -181,8 +181,11 @@ def current(warehouse: Warehouse | Snapshot) -> Snapshot:
         return snap
 
 
-def forget(warehouse: Warehouse) -> None:
-    """Drop the snapshot held for ``warehouse``: the next ``current`` opens a fresh one (benchmarks
-    measuring a view nobody asked for yet; tests)."""
+def forget(warehouse: Warehouse | None = None) -> None:
+    """Drop the snapshot held for ``warehouse`` (every one when None): the next ``current`` opens
+    a fresh one (benchmarks measuring a view nobody asked for yet; tests)."""
     with _lock:
-        _current.pop(warehouse, None)
+        if warehouse is None:
+            _current.clear()
+        else:
+            _current.pop(warehouse, None)
