@@ -391,6 +391,7 @@ def build(ctx: Context, view: View):
         dcc.Location(id=LOCATION, refresh=False, **_address()),
         dcc.Store(id="geo-next"),
         dcc.Store(id="url-seen"),
+        dcc.Store(id="compare-search"),
         dcc.Store(id="map-key"),
         dcc.Store(id="viewport"),
         dcc.Store(id="table-sort", data={"col": "shown", "desc": True}),
@@ -939,30 +940,19 @@ def _guard(fn):
 
 
 # In the browser. The URL and the page stay in step without Dash Pages: the explore page's own
-# Location (refresh=False) pushes the query string the view callback returns, and a link inside
-# the page (dcc.Link: the breadcrumb) or the back button, which would also make Dash Pages lay the
-# page out again, is caught before Dash's Locations see it and handed to this page's Location
-# alone. A change of language is left to Dash Pages (every label changes). Run once per visit,
-# with the window's size for the map (it fits its areas at the size it is drawn).
+# Location (refresh=False) pushes the query string the view callback returns, and an in-page link
+# (dcc.Link: the breadcrumb) or the back button, which would also make Dash Pages lay the page out
+# again, is caught by assets/explore-history.js before Dash's Locations see it and handed to this
+# page's Location alone. That script reads the path and query string the page shows from
+# ``window.observatoryExplore``, which these two callbacks keep (the first, once per visit, also
+# gives the window's size for the map: it fits its areas at the size it is drawn).
 HISTORY_JS = """function(pathname) {
-    var w = window;
-    w.observatoryExplorePath = pathname;
-    if (!w.observatoryHistory) {
-        w.observatoryHistory = true;
-        var lang = function(search) { return new URLSearchParams(search || '').get('lang') || 'es'; };
-        w.observatoryLang = lang(w.location.search);
-        var inPage = function(event) {
-            if (!document.getElementById('map') || w.location.pathname !== w.observatoryExplorePath) { return; }
-            if (lang(w.location.search) !== w.observatoryLang) { return; }
-            if (w.location.search === (w.observatorySearch || '')) { return; }  // a #fragment
-            event.stopImmediatePropagation();
-            w.dash_clientside.set_props('url', {search: w.location.search});
-        };
-        w.addEventListener('popstate', inPage, true);
-        w.addEventListener('_dashprivate_pushstate', inPage, true);
-    }
-    w.observatoryLang = new URLSearchParams(w.location.search).get('lang') || 'es';
-    return [w.innerWidth, w.innerHeight];
+    window.observatoryExplore = {pathname: pathname, search: window.location.search};
+    return [window.innerWidth, window.innerHeight];
+}"""
+SHOWN_JS = """function(search) {
+    if (window.observatoryExplore) { window.observatoryExplore.search = search || ''; }
+    return window.dash_clientside.no_update;
 }"""
 
 # A click on a column heading: sort by it, or flip the order when it is already the key (no
@@ -1026,9 +1016,20 @@ def register_callbacks(app: dash.Dash, ctx: Context) -> None:
             out["notices"] = html.P(t("maintenance.text", lang), className="notice notice--error")
             return out
 
+    # What a reader types in the comparison picker, when there is something to search for (the
+    # picker clears its text when it closes: that costs no request).
+    app.clientside_callback(
+        """function(text) {
+            return (typeof text === 'string' && text.trim()) ? text : window.dash_clientside.no_update;
+        }""",
+        Output("compare-search", "data"),
+        Input("f-compare", "search_value"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         Output("f-compare", "options", allow_duplicate=True),
-        Input("f-compare", "search_value"),
+        Input("compare-search", "data"),
         State(LOCATION, "search"),
         prevent_initial_call=True,
     )
@@ -1059,11 +1060,7 @@ def register_callbacks(app: dash.Dash, ctx: Context) -> None:
         State("table-sort", "data"),
         prevent_initial_call=True,
     )
-    app.clientside_callback(
-        "function(search) { window.observatorySearch = search || ''; return window.dash_clientside.no_update; }",
-        Output("url-seen", "data"),
-        Input(LOCATION, "search"),
-    )
+    app.clientside_callback(SHOWN_JS, Output("url-seen", "data"), Input(LOCATION, "search"))
     app.clientside_callback(PREFETCH_JS, Output("geo-next", "clear_data"), Input("geo-next", "data"))
 
     # The tab's title follows the view (Dash Pages sets it once per page).
