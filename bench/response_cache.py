@@ -56,7 +56,9 @@ def measure(warehouse: Path, runs: int) -> dict:
                 "bytes": len(first.get_data()),
             }
     for figures in out.values():
-        figures["without_over_with"] = round(figures["without"]["median_ms"] / figures["with"]["median_ms"], 1)
+        figures["without_over_with"] = round(
+            figures["without"]["median_ms"] / figures["with"]["median_ms"], 1
+        )
     return out
 
 
@@ -66,7 +68,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     result = measure(args.warehouse, args.runs)
-    print(f"{'interaction':<22} {'with cache':>12} {'without':>12} {'ratio':>7}  (median ms, same request again)")
+    print(
+        f"{'interaction':<22} {'with cache':>12} {'without':>12} {'ratio':>7}  (median ms, same request again)"
+    )
     for figures in result.values():
         print(
             f"{figures['label']:<22} {figures['with']['median_ms']:>12.2f} {figures['without']['median_ms']:>12.2f}"
