@@ -19,7 +19,7 @@ import dash
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from observatory import api, countries, dashboard, explore, i18n, queries, serving, totals
+from observatory import api, countries, dashboard, explore, i18n, serving, snapshot, totals
 from observatory.config import ROOT, Settings
 from observatory.db import Warehouse
 from observatory.explore import Context
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
     i18n.use_numbers(pack.numbers)
     boundaries = boundaries if boundaries is not None else _boundaries(settings)
     ctx = Context(Warehouse(settings.warehouse_path), settings, site, boundaries)
+    snapshot.configure(ctx.warehouse, settings)  # the memo's sizes
     check_scope(site, ctx.warehouse)  # a regional site's region must be in the warehouse
     app = ObservatoryDash(
         __name__,
@@ -157,9 +158,7 @@ def settle(app: dash.Dash) -> None:
         default = explore.catalogue(ctx).default
         explore.territories(ctx)
         if default.country != "*":  # the opening view's totals, held in memory (observatory.totals)
-            totals.load(
-                ctx.warehouse, queries.stamp(ctx.warehouse), default.id, ctx.country, default.granularity
-            )
+            totals.load(ctx.snapshot, default.id, ctx.country, default.granularity)
     gc.collect()
     gc.freeze()
 

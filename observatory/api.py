@@ -32,7 +32,6 @@ import hashlib
 import json
 import logging
 import re
-from functools import lru_cache
 
 import flask
 from flask_limiter import Limiter
@@ -42,7 +41,7 @@ from pydantic.json_schema import models_json_schema
 
 from observatory import api_models as m
 from observatory import components as ui
-from observatory import explore, exports, queries, urlstate
+from observatory import explore, exports, urlstate
 from observatory.explore import Context, View
 from observatory.i18n import lang_or_default, t
 from observatory.schema import BREAKDOWNS
@@ -508,12 +507,13 @@ def openapi_document(server: str = "", ctx: Context | None = None) -> dict:
 # --------------------------------------------------------------------------- downloads
 
 
-@lru_cache(maxsize=64)
-def _export(
-    ctx: Context, version, view: View, chart: str, fmt: str, size: str, url: str, today: dt.date
-) -> bytes:
-    """One download, cached per warehouse version, view, format, size, link and day."""
-    return exports.export(ctx, view, chart, fmt, size, url, today)
+def _export(ctx: Context, view: View, chart: str, fmt: str, size: str, url: str, today: dt.date) -> bytes:
+    """One download, remembered by the warehouse's snapshot per view, format, size, link and day."""
+    return explore.remembered(
+        ctx,
+        ("export", view, chart, fmt, size, url, today),
+        lambda: exports.export(ctx, view, chart, fmt, size, url, today),
+    )
 
 
 @downloads.get("/<name>")
@@ -556,7 +556,7 @@ def download(name: str):
         return bad_request(exc, False)
     today = dt.date.today()
     try:
-        body = _export(ctx, queries.stamp(ctx.warehouse), view, chart, fmt, size, permalink(ctx, view), today)
+        body = _export(ctx, view, chart, fmt, size, permalink(ctx, view), today)
     except Exception:
         if fmt not in exports.IMAGE_FORMATS:
             raise

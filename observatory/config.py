@@ -162,6 +162,18 @@ class Settings(BaseSettings):
         "a whole number of megabytes, 0 or more",
         ge=0,
     )
+    memo_entries: int = _setting(
+        2048,
+        "Query results and view tables a worker remembers per warehouse version (observatory.snapshot; "
+        "reference data such as the catalogue and territories is always kept; 0 remembers none).",
+        "OBSERVATORY_MEMO_ENTRIES",
+    )
+    memo_totals: int = _setting(
+        8,
+        "Indicators whose totals a worker holds in memory as arrays per warehouse version (a few MB "
+        "each at national scale; observatory.totals).",
+        "OBSERVATORY_MEMO_TOTALS",
+    )
     trusted_proxies: int = _setting(
         0,
         "Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers are trusted "

@@ -42,7 +42,7 @@ import flask
 from dash.fingerprint import check_fingerprint
 from flask_compress import Compress
 
-from observatory import queries
+from observatory import snapshot
 from observatory.config import Settings
 from observatory.db import Warehouse, WarehouseUnavailable
 
@@ -403,7 +403,7 @@ class ResponseCache:
 
 def _version(warehouse: Warehouse):
     try:
-        return queries.stamp(warehouse)
+        return snapshot.version_of(warehouse)
     except WarehouseUnavailable:
         return None
 

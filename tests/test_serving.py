@@ -160,23 +160,18 @@ def test_settle_reads_the_reference_data_and_freezes_what_exists(tiny_warehouse,
     import gc
 
     from app import create_app, settle
-    from observatory import explore, totals
 
-    explore._catalogue.cache_clear()
-    explore._territories.cache_clear()
-    totals.clear()
     app = create_app(Settings.from_env(environ={}, warehouse=str(tiny_warehouse)))
     gc.unfreeze()
     try:
         settle(app)
         assert gc.get_freeze_count() > 0
         assert gc.get_count()[2] == 0  # nothing left in the oldest generation to walk
-        assert explore._catalogue.cache_info().currsize == 1
-        assert explore._territories.cache_info().currsize == 1
-        assert totals._load.cache_info().currsize == 1  # the opening indicator's totals
-        explore._catalogue.cache_clear()
+        snap = app.server.extensions["observatory"].snapshot
+        kept = {key[1] for key in snap.kept._items}
+        assert {"catalogue", "territories"} <= kept
+        assert len(snap.totals) == 1  # the opening indicator's totals
         missing = create_app(Settings.from_env(environ={}, warehouse=str(tmp_path / "none.duckdb")))
-        settle(missing)
-        assert explore._catalogue.cache_info().currsize == 0
+        settle(missing)  # no warehouse: nothing read, and no error
     finally:
         gc.unfreeze()
