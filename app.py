@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
     pack = countries.pack(settings.data_dir, settings.country)
     site = countries.fit_site(load_site(settings.site_path), pack)
     i18n.use_numbers(pack.numbers)
+    i18n.use_country(pack.code)  # CLDR month names, dates and plurals: es_PE, es_SV
     boundaries = boundaries if boundaries is not None else _boundaries(settings)
     ctx = Context(Warehouse(settings.warehouse_path), settings, site, boundaries)
     check_scope(site, ctx.warehouse)  # a regional site's region must be in the warehouse

@@ -324,9 +324,14 @@ def build(ctx: Context, view: View):
         "ranking",
         t("ranking.title", lang),
         ui.chart_unit(view, "ranking"),
-        dcc.Graph(
-            id="ranking", config={"displaylogo": False, "staticPlot": False}, figure=figures.empty_figure("")
-        ),
+        [
+            dcc.Graph(
+                id="ranking",
+                config={"displaylogo": False, "staticPlot": False},
+                figure=figures.empty_figure(""),
+            ),
+            html.P(id="ranking-unranked", className="ranking-note"),
+        ],
         ui.card_meta(ind, lang),
         actions=menu("ranking", t("ranking.title", lang), lang),
     )
@@ -781,23 +786,36 @@ def on_series_table(ctx: Context, search: str | None, clicks=0):
 
 @_per_view
 def on_ranking(ctx: Context, search: str | None, sort: dict | None) -> tuple:
-    """The ranking figure and the sortable table of the same values."""
-    colours = figures.Colours.from_site(ctx.site)
+    """The ranking figure (``exports.ranking_chart``: the one the embed and downloads draw) and
+    the sortable table of the same values."""
     sort = sort if isinstance(sort, dict) else None
     view = view_of(ctx, search)
     table = explore.in_group(ctx, view, explore.area_table(ctx, view))
     lang, measure = view.lang, view.state.measure
     if table.empty:
         return figures.empty_figure(t("summary.none", lang)), html.P(t("summary.none", lang))
-    unit = ui.chart_unit(view, "ranking")
-    edges = figures.class_breaks(table["shown"])
-    fig = figures.ranking_figure(
-        table, edges=edges, colours=colours, measure=measure, unit=unit, lang=lang, highlight=view.highlight
-    )
+    fig, _ = exports.ranking_chart(ctx, view, sort)
     table_component = ui.area_table_component(
         table, view.indicator, measure, lang, sort, view.highlight, smoothed=view.smoothing
     )
     return fig, table_component
+
+
+@_per_view
+def on_ranking_note(ctx: Context, search: str | None, sort: dict | None):
+    """The line under the ranking: the areas it does not draw and, for a long ranking, how many
+    it leaves out, with a link to the table that lists them all."""
+    view = view_of(ctx, search)
+    ranking, _ = exports.ranking_view(ctx, view, sort if isinstance(sort, dict) else None)
+    text = figures.unranked_text(ranking, view.state.measure, ui.chart_unit(view, "ranking"), view.lang)
+    if not text:
+        return None
+    link = (
+        [" ", html.A(t("ranking.see_all", view.lang), href="#table-card", className="ranking-note__link")]
+        if ranking.left_out
+        else []
+    )
+    return [text, *link]
 
 
 def on_sort(trigger, clicks, sort: dict | None) -> dict:
@@ -960,6 +978,15 @@ def register_callbacks(app: dash.Dash, ctx: Context) -> None:
     @_guard
     def ranking_card(search, sort):
         return on_ranking(ctx, search, sort)
+
+    @app.callback(
+        Output("ranking-unranked", "children"),
+        Input(LOCATION, "search"),
+        Input("table-sort", "data"),
+    )
+    @_guard
+    def ranking_note(search, sort):
+        return on_ranking_note(ctx, search, sort)
 
     @app.callback(
         Output("table-sort", "data"),
