@@ -726,7 +726,7 @@ def ranking_figure(
             "gridcolor": GRID,
             "range": [0, float(top) * 1.25 if top and top > 0 else 1],
             "tickformat": ",.2~f" if measure == "rate" else ",~f",
-            "nticks": 6,
+            "nticks": 4,  # a phone leaves the bars 150 px beside long district names
             "automargin": True,
         },
         yaxis={

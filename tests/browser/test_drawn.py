@@ -196,6 +196,7 @@ REAL_VIEWS = {
 @pytest.mark.parametrize("view", REAL_VIEWS)
 def test_the_real_ranking_reads_right(context, real_server, size, view):
     page = _page(context, real_server, SIZES[size])
+    page.set_default_timeout(60_000)  # a cold first view of the real warehouse, on a shared machine
     try:
         open_page(page, REAL_VIEWS[view])
         check_ranking(wait_drawn(page, "#ranking", "bar"), f"real {view} at {size}")
@@ -209,6 +210,7 @@ def test_the_real_ranking_reads_right(context, real_server, size, view):
 @pytest.mark.parametrize("chart", ["ranking", "map"])
 def test_the_real_embeds_read_right(context, real_server, chart):
     page = _page(context, real_server, DESKTOP)
+    page.set_default_timeout(60_000)
     try:
         page.goto(real_server + f"/embed/{chart}")
         page.wait_for_selector("#chart[data-ready='1']")
