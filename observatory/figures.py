@@ -708,7 +708,11 @@ def ranking_figure(
         orientation="h",
         marker={"color": [palette[c] for c in cats], "line": {"color": "#5c5c5c", "width": 0.6}},
         text=texts,
-        textposition="outside",
+        # Inside a bar long enough to hold it, else just past its end: on a phone the plot is
+        # 150 px wide and the longest bar's label would run off the card.
+        textposition="auto",
+        insidetextanchor="end",
+        textangle=0,
         cliponaxis=False,
         customdata=[[r["name"], x] for r, x in zip(rows, texts, strict=True)],
         hovertemplate="<b>%{customdata[0]}</b>: %{customdata[1]} " + unit + "<extra></extra>",
@@ -724,7 +728,7 @@ def ranking_figure(
         xaxis={
             "title": {"text": unit, "font": {"size": 12, "color": MUTED}},
             "gridcolor": GRID,
-            "range": [0, float(top) * 1.25 if top and top > 0 else 1],
+            "range": [0, float(top) * 1.15 if top and top > 0 else 1],
             "tickformat": ",.2~f" if measure == "rate" else ",~f",
             "nticks": 4,  # a phone leaves the bars 150 px beside long district names
             "automargin": True,
