@@ -38,3 +38,30 @@ def test_an_unknown_page_answers_404_with_the_site_s_not_found_view(new_page):
         # Chromium logs the document's own 404; nothing else may fail.
         others = [e for e in page.errors if "status of 404" not in e]
         assert len(page.errors) - len(others) == 1 and others == [], page.errors
+
+
+def test_a_printed_view_keeps_each_card_s_context_and_drops_the_controls(page, screenshots):
+    page.goto(page.base + "/?from=2024-01")
+    page.wait_for_selector("#map-legend .legend__item")
+    page.wait_for_selector("#ranking-unranked:not(:empty)")
+    page.emulate_media(media="print")
+    try:
+        visible = {
+            sel: page.locator(sel).first.is_visible()
+            for sel in (
+                "#map-legend .legend__item",
+                "#map-unit",
+                "#ranking-unit",
+                "#ranking-unranked",
+                "#map-meta .card__meta",
+                ".table-notes",
+                "#view-subtitle",
+            )
+        }
+        assert all(visible.values()), visible
+        hidden = {sel: page.locator(sel).first.is_visible() for sel in (".filters", ".dl-menu", ".nav")}
+        assert not any(hidden.values()), hidden
+        assert "Ministerio del Interior" in page.locator("#ranking-card .card__meta").inner_text()
+        page.pdf(path=str(screenshots / "explore-print.pdf"))  # to look at
+    finally:
+        page.emulate_media(media="screen")
