@@ -270,11 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     logging.getLogger("observatory").setLevel(logging.WARNING)
     only = {s for s in args.only.split(",") if s}
-    out = Path(args.out)
-    if out.exists():
+    out = Path(args.out).resolve()
+    if out.exists() and not only:
         shutil.rmtree(out)
     work = out / "_files"
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, exist_ok=True)
     rows: list[tuple[str, dict[str, str]]] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -32,6 +32,17 @@ EMBED_JS = """(function () {
   var fig = JSON.parse(data.textContent);
   var config = {responsive: true, displaylogo: false, scrollZoom: false,
                 modeBarButtonsToRemove: ['toImage', 'select2d', 'lasso2d']};
+  // A map fits its areas into the frame it is drawn in (figures.map_view, in the browser).
+  function merc(lat) { lat = Math.max(Math.min(lat, 85), -85); return Math.log(Math.tan(Math.PI / 4 + lat * Math.PI / 360)); }
+  var b = fig.layout.meta && fig.layout.meta.bounds;
+  if (b && fig.layout.map) {
+    var w = target.clientWidth || 400, h = target.clientHeight || 300;
+    var ys = Math.max(merc(b[3]) - merc(b[1]), 0.0002), xs = Math.max(b[2] - b[0], 0.01);
+    var zoom = Math.min(Math.log2(w * 360 / (512 * xs)), Math.log2(h * 2 * Math.PI / (512 * ys))) - 0.15;
+    var cy = (merc(b[3]) + merc(b[1])) / 2;
+    fig.layout.map.zoom = Math.min(Math.max(zoom, 1), 12);
+    fig.layout.map.center = {lon: (b[0] + b[2]) / 2, lat: (2 * Math.atan(Math.exp(cy)) - Math.PI / 2) * 180 / Math.PI};
+  }
   window.Plotly.newPlot(target, fig.data, fig.layout, config).then(function () {
     target.setAttribute('data-ready', '1');
   });
@@ -43,6 +54,7 @@ PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="/_favicon.ico">
 <title>{page_title}</title>
 <style>
 html,body{{margin:0;height:100%;background:#fff;color:#1f1f1f;font-family:{font}}}
@@ -119,6 +131,7 @@ def embed_figure(ctx: Context, view: View, chart: str):
                 view=figures.map_view(bounds, *MAP_SIZE),
                 highlight=view.highlight,
             )
+            fig["layout"]["meta"] = {"bounds": list(bounds) if bounds else None}
     fig = go.Figure(fig)
     fig.update_layout(autosize=True, height=None, width=None)
     return fig

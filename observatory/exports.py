@@ -332,7 +332,9 @@ def ranking_view(
     edges = figures.class_breaks(table["shown"]) if len(table) else []
     rows = explore.in_group(ctx, view, table) if len(table) else table
     placed_not = unplaced(ctx, view, rows["code"].tolist()) if len(rows) else frozenset()
-    ranking = figures.ranking_rows(rows, sort=sort, unplaced=placed_not, most=most, ends=ends)
+    ranking = figures.ranking_rows(
+        rows, sort=sort, unplaced=placed_not, most=most, ends=ends, highlight=view.highlight
+    )
     return ranking, edges
 
 

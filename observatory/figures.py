@@ -617,6 +617,8 @@ class Ranking:
     left_out: int
     total: int
     descending: bool
+    ends: int = RANKING_ENDS
+    gaps: tuple[int, ...] = ()  # a dotted line after these drawn rows: areas left out there
 
 
 def ranking_rows(
@@ -626,6 +628,7 @@ def ranking_rows(
     unplaced: frozenset[str] | set[str] = frozenset(),
     most: int = RANKING_ALL,
     ends: int = RANKING_ENDS,
+    highlight: str | None = None,
 ) -> Ranking:
     """The ranking of ``table``'s areas by their shown value.
 
@@ -634,7 +637,7 @@ def ranking_rows(
     a shown value (suppressed, no data, no population for a rate) and an area that is not a
     place (``unplaced``: 'No especificado', counts the source could not place) are not bars:
     they are listed under the chart. More than ``most`` ranked areas: the first and the last
-    ``ends`` of them.
+    ``ends`` of them, and the ``highlight``ed area wherever it ranks.
     """
     rows = records(table)
     sort = sort if isinstance(sort, dict) else {}
@@ -645,10 +648,15 @@ def ranking_rows(
     unranked = sorted((r for r in rows if id(r) not in kept), key=lambda r: r["name"])
     ordered = ranked(ranked_rows, desc=descending)
     left_out = 0
+    gaps: list[int] = []
     if len(ordered) > most:
-        left_out = len(ordered) - 2 * ends
-        ordered = ordered[:ends] + ordered[-ends:]
-    return Ranking(ordered, unranked, left_out, len(ranked_rows), descending)
+        keep = set(range(ends)) | set(range(len(ordered) - ends, len(ordered)))
+        keep |= {i for i, r in enumerate(ordered) if highlight is not None and r["code"] == highlight}
+        kept_at = sorted(keep)
+        gaps = [k for k, (a, b) in enumerate(zip(kept_at[:-1], kept_at[1:], strict=True)) if b > a + 1]
+        left_out = len(ordered) - len(kept_at)
+        ordered = [ordered[i] for i in kept_at]
+    return Ranking(ordered, unranked, left_out, len(ranked_rows), descending, ends, tuple(gaps))
 
 
 def unranked_text(ranking: Ranking, measure: str, unit: str, lang: str) -> str:
@@ -656,7 +664,7 @@ def unranked_text(ranking: Ranking, measure: str, unit: str, lang: str) -> str:
     for an area that is not a place), and how many a long ranking leaves out; "" when none."""
     parts = []
     if ranking.left_out:
-        shown = len(ranking.drawn) // 2
+        shown = ranking.ends
         parts.append(
             t(
                 "ranking.left_out" if ranking.descending else "ranking.left_out_asc",
@@ -744,8 +752,8 @@ def ranking_figure(
         },
         showlegend=False,
     )
-    if ranking.left_out:
-        # A dashed line where the middle of the ranking is left out.
+    if ranking.gaps:
+        # A dotted line where areas of the ranking are left out.
         layout["shapes"] = [
             {
                 "type": "line",
@@ -753,10 +761,11 @@ def ranking_figure(
                 "yref": "y",
                 "x0": 0,
                 "x1": 1,
-                "y0": len(rows) // 2 - 0.5,
-                "y1": len(rows) // 2 - 0.5,
+                "y0": gap + 0.5,
+                "y1": gap + 0.5,
                 "line": {"color": MUTED, "width": 1, "dash": "dot"},
             }
+            for gap in ranking.gaps
         ]
     return _figure([bar], layout)
 

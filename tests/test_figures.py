@@ -232,6 +232,9 @@ def test_a_long_ranking_draws_its_ends_and_says_how_many_it_leaves_out():
     assert text.endswith("de 100; las 70 áreas del medio están en la tabla de abajo, con todas.")
     fig = figures.ranking_figure(rows, edges=[1, 99], colours=COLOURS, measure="count", unit="u", lang="es")
     assert fig.layout.shapes[0].y0 == 14.5  # the dotted line where the middle is left out
+    chosen = figures.ranking_rows(table, most=40, ends=15, highlight="000050")
+    assert [r["shown"] for r in chosen.drawn][14:17] == [85, 50, 14]  # the chosen area, in its place
+    assert chosen.left_out == 69 and chosen.gaps == (14, 15)
     assert len(figures.ranking_rows(table.head(40)).drawn) == 40
 
 

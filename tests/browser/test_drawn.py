@@ -114,6 +114,20 @@ def check_legend(page, where: str) -> None:
     assert items.first.is_visible(), f"{where}: the map's legend is not visible"
 
 
+def check_map_fits(page, where: str) -> None:
+    """The embedded map shows every one of its areas: its bounds hold the areas' box."""
+    page.wait_for_function("() => document.getElementById('chart')._fullLayout.map._subplot.map.loaded()")
+    shown, wanted = page.evaluate(
+        """() => { const g = document.getElementById('chart');
+            const b = g._fullLayout.map._subplot.map.getBounds();
+            return [[b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], g.layout.meta.bounds]; }"""
+    )
+    west, south, east, north = wanted
+    assert shown[0] <= west and shown[1] <= south and shown[2] >= east and shown[3] >= north, (
+        f"{where}: the map shows {shown}, its areas span {wanted}"
+    )
+
+
 def open_page(page, query: str) -> None:
     page.goto(page.base + "/" + query)
     page.wait_for_selector("#kf-total")
@@ -160,6 +174,7 @@ def test_every_embed_draws_its_chart_with_its_context(new_page, size, chart):
         check_series(page.evaluate(DRAWN, "#chart"), where)
     else:
         check_legend(page, where)
+        check_map_fits(page, where)
     source = page.locator("#embed-source").inner_text()
     assert "Ministerio del Interior" in source
     assert page.locator("#embed-unit").inner_text().strip()
@@ -218,6 +233,7 @@ def test_the_real_embeds_read_right(context, real_server, chart):
             check_ranking(page.evaluate(DRAWN, "#chart"), "real /embed/ranking")
         else:
             check_legend(page, "real /embed/map")
+            check_map_fits(page, "real /embed/map")
         assert page.errors == [], page.errors
     finally:
         page.close()
