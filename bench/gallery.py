@@ -23,7 +23,6 @@ import argparse
 import html
 import io
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -163,6 +162,27 @@ def shoot_embeds(page, base: str, out: Path) -> dict[str, str]:
     return pictures
 
 
+def png_bytes(pixels) -> bytes:
+    """An RGB(A) array (height x width x 3 or 4, uint8) as a PNG file (no imaging library here)."""
+    import struct
+    import zlib
+
+    height, width, channels = pixels.shape
+    raw = b"".join(b"\x00" + pixels[y].tobytes() for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    colour = {3: 2, 4: 6}[channels]
+    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IEND", b"")
+    )
+
+
 def _table_html(frame, title: str) -> str:
     return (
         f"<!DOCTYPE html><meta charset='utf-8'><style>body{{font:13px system-ui;margin:12px}}"
@@ -184,8 +204,12 @@ def shoot_downloads(page, base: str, out: Path, work: Path) -> dict[str, str]:
     for chart, formats in DOWNLOADS.items():
         for fmt in formats:
             url = f"{base}/download/{chart}.{fmt}"
-            with urllib.request.urlopen(url, timeout=180) as response:  # noqa: S310 (our own 127.0.0.1)
-                body = response.read()
+            try:
+                with urllib.request.urlopen(url, timeout=180) as response:  # noqa: S310 (our own 127.0.0.1)
+                    body = response.read()
+            except OSError as exc:
+                log(f"  {url} failed: {exc}")
+                continue
             raw = work / f"{chart}.{fmt}" if fmt != "csv" else work / f"{chart}.csv.zip"
             raw.write_bytes(body)
             path = folder / f"{chart}.{fmt}.png"
@@ -196,24 +220,15 @@ def shoot_downloads(page, base: str, out: Path, work: Path) -> dict[str, str]:
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(path))
             elif fmt == "pdf":
-                # Headless Chromium does not draw PDFs in a page: ImageMagick (Ghostscript) does.
-                done = subprocess.run(
-                    [
-                        "convert",
-                        "-density",
-                        "110",
-                        f"{raw}[0]",
-                        "-background",
-                        "white",
-                        "-flatten",
-                        str(path),
-                    ],
-                    capture_output=True,
-                    check=False,
-                )
-                if done.returncode != 0:
-                    log(f"  the PDF could not be drawn: {done.stderr.decode()[:200]}")
-                    continue
+                # Headless Chromium does not draw PDFs in a page: PDFium does (pypdfium2).
+                import pypdfium2
+
+                document = pypdfium2.PdfDocument(body)
+                try:
+                    bitmap = document[0].render(scale=110 / 72, rev_byteorder=True)
+                    path.write_bytes(png_bytes(bitmap.to_numpy()))
+                finally:
+                    document.close()
             else:
                 if fmt == "csv":
                     with zipfile.ZipFile(io.BytesIO(body)) as z:

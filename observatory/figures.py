@@ -664,14 +664,13 @@ def unranked_text(ranking: Ranking, measure: str, unit: str, lang: str) -> str:
     for an area that is not a place), and how many a long ranking leaves out; "" when none."""
     parts = []
     if ranking.left_out:
-        shown = ranking.ends
         parts.append(
-            t(
+            plural(
                 "ranking.left_out" if ranking.descending else "ranking.left_out_asc",
+                ranking.left_out,
                 lang,
-                n=shown,
+                ends=number(ranking.ends, lang),
                 total=number(ranking.total, lang),
-                left=plural("ranking.areas", ranking.left_out, lang),
             )
         )
     if ranking.unranked:
@@ -751,6 +750,8 @@ def ranking_figure(
             "automargin": True,
         },
         showlegend=False,
+        # A bar's label never shrinks below 10 px to fit inside it (an image's bars are 14 px).
+        uniformtext={"minsize": 10, "mode": "show"},
     )
     if ranking.gaps:
         # A dotted line where areas of the ranking are left out.

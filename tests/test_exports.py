@@ -376,3 +376,12 @@ def test_the_ranking_image_names_what_it_does_not_draw(client):
     svg = get(client, f"/download/ranking.svg?{VIEW}").data.decode("utf-8")
     assert "Fuera del gráfico, 1 área sin un valor que comparar: No especificado" in svg
     assert ">Lima<" in svg and ">Amazonas<" in svg
+
+
+def test_only_areas_without_sub_areas_between_country_and_finest_level_are_not_places(ctx):
+    from types import SimpleNamespace
+
+    at = SimpleNamespace
+    assert exports.unplaced(ctx, at(map_level="department"), ["01", "15", "99"]) == {"99"}
+    assert exports.unplaced(ctx, at(map_level="district"), ["150201", "150202"]) == frozenset()
+    assert exports.unplaced(ctx, at(map_level="country"), ["PE", "AR"]) == frozenset()  # countries compared
