@@ -42,6 +42,16 @@ DRAWN = """(root) => {
         });
         g.querySelectorAll('.barlayer .bartext').forEach(e => out.bartexts.push({text: e.textContent, ...box(e)}));
     }
+    const lines = g._fullData.filter(t => t.type === 'scatter' && t.visible === true && t.x && t.x.length > 1);
+    if (lines.length && fl.xaxis && fl.yaxis) {
+        const xa = fl.xaxis, ya = fl.yaxis, xs = [], ys = [];
+        lines.forEach(t => Array.from(t.x).forEach((x, i) => {
+            if (x != null && t.y[i] != null) { xs.push(xa.d2l(x)); ys.push(ya.d2l(t.y[i])); } }));
+        const xr = xa.range.map(v => xa.r2l(v)), yr = ya.range.map(v => ya.r2l(v));
+        if (xs.length) out.fill = {
+            x: (Math.max(...xs) - Math.min(...xs)) / Math.abs(xr[1] - xr[0]),
+            y: (Math.max(...ys) - Math.min(0, ...ys)) / Math.abs(yr[1] - yr[0])};
+    }
     for (const axis of ['xtick', 'ytick']) {
         g.querySelectorAll('.' + axis + ' text').forEach(e => {
             if (e.textContent.trim()) out.ticks.push({axis, text: e.textContent, ...box(e)});
@@ -99,9 +109,13 @@ def check_ranking(drawn: dict, where: str) -> None:
 
 
 def check_series(drawn: dict, where: str) -> None:
+    """A series: a date axis and a linear one, labels apart, lines spanning most of the plot."""
     assert drawn is not None, f"{where}: no series drawn"
     assert drawn["xtype"] == "date", f"{where}: the time axis is {drawn['xtype']!r}"
     assert drawn["ytype"] == "linear", f"{where}: the value axis is {drawn['ytype']!r}"
+    fill = drawn.get("fill")
+    assert fill, f"{where}: no line drawn"
+    assert fill["x"] >= 0.8 and fill["y"] >= 0.5, f"{where}: the lines fill {fill} of the plot"
     for axis in ("xtick", "ytick"):
         ticks = [t for t in drawn["ticks"] if t["axis"] == axis]
         assert not overlaps(ticks), f"{where}: {axis} labels overlap: {overlaps(ticks)[:5]}"
