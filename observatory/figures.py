@@ -8,6 +8,7 @@ Colours come from the site configuration (``Colours``), never from the figure fu
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,6 +101,11 @@ def _with_gaps(values: np.ndarray) -> list:
     """Values for a trace, a gap as None: a NaN would make plotly's JSON encoder parse and write
     the whole response a second time to turn it into null."""
     return [None if v != v else v for v in values.tolist()]
+
+
+def _folded(name: str) -> str:
+    """A name without accents, for listing names as a reader sorts them (Áncash by Amazonas)."""
+    return "".join(c for c in unicodedata.normalize("NFD", str(name)) if not unicodedata.combining(c)).lower()
 
 
 def ranked(rows: list[dict], by: str = "shown", desc: bool = True) -> list[dict]:
@@ -645,7 +651,7 @@ def ranking_rows(
     placed = [r for r in rows if r["code"] not in unplaced]
     ranked_rows = [r for r in placed if r["status"] in ("value", "zero") and not _is_nan(r["shown"])]
     kept = {id(r) for r in ranked_rows}
-    unranked = sorted((r for r in rows if id(r) not in kept), key=lambda r: r["name"])
+    unranked = sorted((r for r in rows if id(r) not in kept), key=lambda r: _folded(r["name"]))
     ordered = ranked(ranked_rows, desc=descending)
     left_out = 0
     gaps: list[int] = []
@@ -715,9 +721,9 @@ def ranking_figure(
         orientation="h",
         marker={"color": [palette[c] for c in cats], "line": {"color": "#5c5c5c", "width": 0.6}},
         text=texts,
-        # Inside a bar long enough to hold it, else just past its end: on a phone the plot is
-        # 150 px wide and the longest bar's label would run off the card.
-        textposition="auto",
+        # Inside a bar long enough to hold it, else just past its end (a zero too): on a phone
+        # the plot is 150 px wide and the longest bar's label would run off the card.
+        textposition=["inside" if v >= 0.3 * top else "outside" for v in np.nan_to_num(shown)],
         insidetextanchor="end",
         textangle=0,
         cliponaxis=False,
