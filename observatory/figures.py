@@ -723,7 +723,7 @@ def ranking_figure(
         text=texts,
         # Inside a bar long enough to hold it, else just past its end (a zero too): on a phone
         # the plot is 150 px wide and the longest bar's label would run off the card.
-        textposition=["inside" if v >= 0.3 * top else "outside" for v in np.nan_to_num(shown)],
+        textposition=["inside" if v >= 0.45 * top else "outside" for v in np.nan_to_num(shown)],
         insidetextanchor="end",
         textangle=0,
         cliponaxis=False,
