@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
 
-.PHONY: setup fetch build warehouse run dev test lint api-check bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick clean
+.PHONY: setup fetch build warehouse run dev test lint api-check bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick gallery clean
 
 setup: $(VENV)/.installed
 
@@ -70,6 +70,11 @@ reliability-quick: setup warehouse
 	$(PY) -m bench.fuzz --cases 500
 	$(PY) -m bench.load --quick
 	$(PY) -m bench.rebuild_under_load --quick
+
+# Pictures of every card of a fixed set of views on the real warehouse, side by side in
+# gallery/index.html (issue 16; bench/gallery.py, ports 8160-8161, headless /usr/bin/chromium).
+gallery: setup warehouse
+	$(PY) -m bench.gallery --out gallery
 
 clean:
 	rm -rf data/warehouse data/cache .pytest_cache

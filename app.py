@@ -19,7 +19,7 @@ import dash
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from observatory import api, countries, dashboard, explore, i18n, serving, snapshot, totals
+from observatory import api, countries, dashboard, explore, i18n, not_found, serving, snapshot, totals
 from observatory.config import ROOT, Settings
 from observatory.db import Warehouse
 from observatory.explore import Context
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
     pack = countries.pack(settings.data_dir, settings.country)
     site = countries.fit_site(load_site(settings.site_path), pack)
     i18n.use_numbers(pack.numbers)
+    i18n.use_country(pack.code)  # CLDR month names, dates and plurals: es_PE, es_SV
     boundaries = boundaries if boundaries is not None else _boundaries(settings)
     ctx = Context(Warehouse(settings.warehouse_path), settings, site, boundaries)
     snapshot.configure(ctx.warehouse, settings)  # the memo's sizes
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
         OBSERVATORY_DOWNLOAD_CACHE_SECONDS=settings.download_cache_seconds,
     )
     api.install(app)  # /api/v1, /download and /embed, with their rate limits (app.server.config)
+    not_found.install(app)  # an address no page answers: the not-found view with HTTP 404
     if settings.trusted_proxies > 0:  # the reader's address, not the proxy's, for the rate limits
         n = settings.trusted_proxies
         app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=n, x_proto=n, x_host=n)

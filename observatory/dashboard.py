@@ -324,9 +324,14 @@ def build(ctx: Context, view: View):
         "ranking",
         t("ranking.title", lang),
         ui.chart_unit(view, "ranking"),
-        dcc.Graph(
-            id="ranking", config={"displaylogo": False, "staticPlot": False}, figure=figures.empty_figure("")
-        ),
+        [
+            dcc.Graph(
+                id="ranking",
+                config={"displaylogo": False, "staticPlot": False},
+                figure=figures.empty_figure(""),
+            ),
+            html.P(id="ranking-unranked", className="ranking-note"),
+        ],
         ui.card_meta(ind, lang),
         actions=menu("ranking", t("ranking.title", lang), lang),
     )
@@ -730,23 +735,35 @@ def on_series_table(ctx: Context, search: str | None, clicks=0):
 
 
 def on_ranking(ctx: Context, search: str | None, sort: dict | None) -> tuple:
-    """The ranking figure and the sortable table of the same values."""
-    colours = figures.Colours.from_site(ctx.site)
+    """The ranking figure (``exports.ranking_chart``: the one the embed and downloads draw) and
+    the sortable table of the same values."""
     sort = sort if isinstance(sort, dict) else None
     view = view_of(ctx, search)
     table = explore.in_group(ctx, view, explore.area_table(ctx, view))
     lang, measure = view.lang, view.state.measure
     if table.empty:
         return figures.empty_figure(t("summary.none", lang)), html.P(t("summary.none", lang))
-    unit = ui.chart_unit(view, "ranking")
-    edges = figures.class_breaks(table["shown"])
-    fig = figures.ranking_figure(
-        table, edges=edges, colours=colours, measure=measure, unit=unit, lang=lang, highlight=view.highlight
-    )
+    fig, _ = exports.ranking_chart(ctx, view, sort)
     table_component = ui.area_table_component(
         table, view.indicator, measure, lang, sort, view.highlight, smoothed=view.smoothing
     )
     return fig, table_component
+
+
+def on_ranking_note(ctx: Context, search: str | None, sort: dict | None):
+    """The line under the ranking: the areas it does not draw and, for a long ranking, how many
+    it leaves out, with a link to the table that lists them all."""
+    view = view_of(ctx, search)
+    ranking, _ = exports.ranking_view(ctx, view, sort if isinstance(sort, dict) else None)
+    text = figures.unranked_text(ranking, view.state.measure, ui.chart_unit(view, "ranking"), view.lang)
+    if not text:
+        return None
+    link = (
+        [" ", html.A(t("ranking.see_all", view.lang), href="#table-card", className="ranking-note__link")]
+        if ranking.left_out
+        else []
+    )
+    return [text, *link]
 
 
 def on_download(ctx: Context, search: str | None, host_url: str = "") -> dict:
@@ -842,6 +859,7 @@ VIEW_OUTPUTS: dict[str, Output] = {
     "series-table.children": Output("series-table", "children"),
     "ranking.figure": Output("ranking", "figure"),
     "area-table.children": Output("area-table", "children"),
+    "ranking-unranked.children": Output("ranking-unranked", "children"),
     **DOWNLOAD_OUTPUTS,
     "geo-next.data": Output("geo-next", "data"),
 }
@@ -894,7 +912,7 @@ def on_view(
 
     ``trigger`` is the id of what changed: a control or the map (a new query string, then every
     card of the new view), ``url`` (a link, the back button: the controls and every card),
-    ``table-sort`` (the table only) or ``series-table-toggle`` (the series table only). The
+    ``table-sort`` (the ranking and the table, in the new order) or ``series-table-toggle`` (the series table only). The
     warehouse's snapshot is taken once, here, and every card of the response reads it.
     """
     ctx = explore.pin(ctx)
@@ -902,8 +920,9 @@ def on_view(
     if trigger == "series-table-toggle":
         out["series-table.children"] = on_series_table(ctx, search, table_clicks)
         return out
-    if trigger == "table-sort":
-        out["area-table.children"] = on_ranking(ctx, search, sort)[1]
+    if trigger == "table-sort":  # the ranking follows the table's order
+        out["ranking.figure"], out["area-table.children"] = on_ranking(ctx, search, sort)
+        out["ranking-unranked.children"] = on_ranking_note(ctx, search, sort)
         return out
     control = (
         trigger if trigger == "map" or any(cid == trigger for _, cid in controls.CONTROL_IDS) else LOCATION
@@ -919,6 +938,7 @@ def on_view(
     out["series.figure"] = on_series(ctx, shown)
     out["series-table.children"] = on_series_table(ctx, shown, table_clicks)
     out["ranking.figure"], out["area-table.children"] = on_ranking(ctx, shown, sort)
+    out["ranking-unranked.children"] = on_ranking_note(ctx, shown, sort)
     out.update(on_downloads(ctx, shown, host_url, path_of))
     out["compare.options"] = controls.compare_options(ctx, view, view.lang, "")
     out["geo-next.data"] = next_layers(ctx, view, geo_url_of)

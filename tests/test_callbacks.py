@@ -208,7 +208,10 @@ def test_no_map_for_country_only_series(ctx):
 
 def test_ranking_and_table_show_the_same_values(ctx):
     fig, table = dashboard.on_ranking(ctx, "?from=2024-01&to=2025-02&measure=count", None)
-    assert list(fig.data[0].y) == ["99", "01", "15"]
+    # Highest first on a category axis; 'No especificado' is not a place: named under the chart.
+    assert list(fig.data[0].y) == ["15", "01"] and fig.layout.yaxis.type == "category"
+    note = dashboard.on_ranking_note(ctx, "?from=2024-01&to=2025-02&measure=count", None)
+    assert "No especificado (0 denuncias)" in note[0]
     rows = [text([r]) for r in table.children[2].children]
     assert rows[0].startswith("Lima 15") and f"1{NBSP}540" in rows[0]
     assert rows[1].startswith("Amazonas 01") and "168" in rows[1]

@@ -67,7 +67,8 @@ def test_a_missing_warehouse_gives_the_maintenance_page_and_health_says_why(clie
     path.unlink()
     r = c.get("/")
     assert r.status_code == 503
-    assert "mantenimiento" in r.get_data(as_text=True) and "Línea 100" in r.get_data(as_text=True)
+    text = r.get_data(as_text=True)
+    assert "Estamos actualizando los datos" in text and "Línea 100" in text and "{{" not in text
     h = c.get("/health")
     assert h.status_code == 503
     assert "no warehouse at" in h.get_json()["reason"]
@@ -98,7 +99,7 @@ def assert_maintenance(c, reason: str) -> None:
         assert r.status_code == 503, page
         assert r.headers["Retry-After"] == "120"
         text = r.get_data(as_text=True)
-        assert "mantenimiento" in text and "Línea 100" in text, page
+        assert "Estamos actualizando los datos" in text and "Línea 100" in text, page
         assert "Traceback" not in text and "_dash-renderer" not in text, page
     h = c.get("/health")
     assert h.status_code == 503
