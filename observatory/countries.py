@@ -34,6 +34,7 @@ class Pack:
     numbers: dict[str, str]
     help: dict[str, str]
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)  # [notes.LEVEL]: code -> vintage note
     territories: list[dict] = field(default_factory=list)
     population: list[dict] = field(default_factory=list)
     reform: dict = field(default_factory=dict)
@@ -104,6 +105,7 @@ def load_pack(path: Path) -> Pack:
         numbers=raw.get("numbers", {"thousands": ",", "decimal": "."}),
         help=raw.get("help", {}),
         names=raw.get("names", {}),
+        notes=raw.get("notes", {}),
         territories=raw.get("territories", []),
         population=raw.get("population", []),
         reform=raw.get("reform", {}),
