@@ -46,7 +46,9 @@ class Settings:
         "The live DuckDB warehouse. Builds write beside it and rename into place.",
         "OBSERVATORY_WAREHOUSE",
     )
-    country: str = _setting("PE", "Country pack: PE (Peru) or SV (El Salvador).", "OBSERVATORY_COUNTRY")
+    country: str = _setting(
+        "PE", "Country pack: PE (Peru), SV (El Salvador) or BO (Bolivia).", "OBSERVATORY_COUNTRY"
+    )
     boundary_layer: str = _setting(
         "mapsperu",
         "Peru district boundary layer: mapsperu (1,891 districts, current) or "

@@ -271,3 +271,31 @@ def test_bolivias_methodology_page_credits_the_cc_by_layer(bo_warehouse):
         words = text(reference.methodology_layout("es"))
     assert "Lab TecnoSocial" in words and "CC BY 4.0" in words
     assert "Censo de Población y Vivienda 2012 (Bolivia)" in words
+
+
+def site_context(warehouse, country: str, site: str) -> explore.Context:
+    settings = Settings.from_env(
+        environ={}, warehouse=str(warehouse), country=country, site=str(ROOT / "data" / "sites" / site)
+    )
+    fitted = countries.fit_site(load_site(settings.site_path), countries.pack(settings.data_dir, country))
+    i18n.use_numbers(countries.pack(settings.data_dir, country).numbers)
+    return explore.Context(Warehouse(warehouse), settings, fitted, None)
+
+
+@pytest.mark.parametrize(
+    "country, site, code, parent, neighbours",
+    [("BO", "el-alto.toml", "020105", "0201", 5), ("PE", "independencia.toml", "150112", "1501", 43)],
+)
+def test_a_municipal_and_a_district_site_open_on_their_territory(
+    bo_warehouse, country, site, code, parent, neighbours
+):
+    from observatory.site import check_scope
+
+    ctx = site_context(bo_warehouse, country, site)
+    assert ctx.site.scope == code and ctx.site.country == country
+    check_scope(ctx.site, ctx.warehouse)  # what create_app does: the scope is in the warehouse
+    view = dashboard.view_of(ctx, "")
+    assert view.notices == () and view.state.area == code
+    assert (view.map_level, view.map_parent, view.highlight) == (view.area_level, parent, code)
+    assert len(explore.area_table(ctx, view)) == neighbours
+    assert explore.canonical_search(ctx, view) in ("", "?")  # the home is the bare URL
