@@ -39,6 +39,7 @@ class Pack:
     population: list[dict] = field(default_factory=list)
     reform: dict = field(default_factory=dict)
     tagline: dict[str, str] = field(default_factory=dict)
+    credits: tuple[str, ...] = ()  # reference sources credited on every page (boundaries, population)
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_es
@@ -110,6 +111,7 @@ def load_pack(path: Path) -> Pack:
         population=raw.get("population", []),
         reform=raw.get("reform", {}),
         tagline={lang: raw[f"tagline_{lang}"] for lang in ("es", "en") if raw.get(f"tagline_{lang}")},
+        credits=tuple(raw.get("credits", ())),
     )
 
 

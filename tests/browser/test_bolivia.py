@@ -40,8 +40,17 @@ def wait_drawn(page, count: int, layer: str) -> None:
     )
 
 
+def wait_series(page) -> None:
+    """Until plotly has drawn the series (2019-2024: six years)."""
+    page.wait_for_function(
+        """() => { const g = document.querySelector('#series .js-plotly-plot');
+                   return !!g && g._fullData && g._fullData.length > 0 && g._fullData[0].x.length === 6 }"""
+    )
+
+
 def open_page(context, viewport):
     page = context.new_page()
+    page.set_default_timeout(60_000)  # a shared, busy machine: Bolivia's layers load on first use
     page.set_viewport_size(viewport)
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
@@ -73,6 +82,7 @@ def test_bolivia_maps_departments_provinces_and_municipalities(
             page.wait_for_function(
                 "(want) => document.querySelector('#kf-total').textContent.trim() === want", arg=want
             )
+        wait_series(page)
         page.screenshot(path=str(screenshots / f"bolivia-{name}-{lang}.png"), full_page=True)
     # The map drew what the warehouse has: Murillo's five municipalities, El Alto among them.
     drawn = page.evaluate(f"() => Array.from({MAP}.data[0].locations).sort()")
@@ -82,7 +92,8 @@ def test_bolivia_maps_departments_provinces_and_municipalities(
     for level, label in zip(("department", "province", "municipality"), labels, strict=True):
         assert page.locator(f"#f-{level}-label").inner_text().strip() == label
     assert page.locator("#f-district-wrap").is_hidden()
-    assert "110" in page.locator(".site-footer").inner_text()
+    footer = page.locator(".site-footer").inner_text()
+    assert "110" in footer and "Lab TecnoSocial" in footer and "CC BY 4.0" in footer
     assert "Bolivia" in page.locator(".brand__tagline").inner_text()
     assert page.errors == []
     page.close()
@@ -93,6 +104,7 @@ def test_bolivia_on_a_phone(server, context, screenshots):
     page.goto(f"{server}/?ind=bo_feminicidios&area=02&from=2019&to=2024")
     page.wait_for_selector("#kf-total")
     wait_drawn(page, 20, "bo-province")
+    wait_series(page)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
     page.screenshot(path=str(screenshots / "bolivia-la-paz-phone.png"), full_page=True)

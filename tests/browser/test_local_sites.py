@@ -50,6 +50,7 @@ def independencia(real_warehouse, tmp_path_factory):
 
 def open_home(context, url: str, viewport) -> object:
     page = context.new_page()
+    page.set_default_timeout(60_000)  # a shared, busy machine
     page.set_viewport_size(viewport)
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
