@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     )
     country: str = _setting(
         "PE",
-        "Country pack: PE (Peru) or SV (El Salvador); one of data/countries/*.toml.",
+        "Country pack: PE (Peru), SV (El Salvador) or BO (Bolivia); one of data/countries/*.toml.",
         "OBSERVATORY_COUNTRY",
         "a country pack in data/countries",
     )

@@ -34,10 +34,12 @@ class Pack:
     numbers: dict[str, str]
     help: dict[str, str]
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)  # [notes.LEVEL]: code -> vintage note
     territories: list[dict] = field(default_factory=list)
     population: list[dict] = field(default_factory=list)
     reform: dict = field(default_factory=dict)
     tagline: dict[str, str] = field(default_factory=dict)
+    credits: tuple[str, ...] = ()  # reference sources credited on every page (boundaries, population)
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_es
@@ -104,10 +106,12 @@ def load_pack(path: Path) -> Pack:
         numbers=raw.get("numbers", {"thousands": ",", "decimal": "."}),
         help=raw.get("help", {}),
         names=raw.get("names", {}),
+        notes=raw.get("notes", {}),
         territories=raw.get("territories", []),
         population=raw.get("population", []),
         reform=raw.get("reform", {}),
         tagline={lang: raw[f"tagline_{lang}"] for lang in ("es", "en") if raw.get(f"tagline_{lang}")},
+        credits=tuple(raw.get("credits", ())),
     )
 
 

@@ -27,8 +27,9 @@ def sources(ctx: Context) -> pd.DataFrame:
 
 
 def published_sources(ctx: Context) -> pd.DataFrame:
-    """The sources of the indicators this site shows (with data): the footer's list."""
-    used = {i.source for i in explore.catalogue(ctx) if i.first_period is not None}
+    """The sources of the indicators this site shows (with data), and the reference sources its
+    country pack credits (``credits``: boundaries whose licence asks for attribution): the footer's list."""
+    used = {i.source for i in explore.catalogue(ctx) if i.first_period is not None} | set(ctx.pack.credits)
     frame = sources(ctx)
     return frame[frame["name"].isin(used)]
 

@@ -3,9 +3,11 @@
 Another institution or country pack changes the file, not the code. Every field is checked
 when the file is read, so a typo fails at start-up with the file and field named.
 
-A regional observatory is the same app with a site file that sets ``scope`` (a department code,
-e.g. "20" for Piura; examples in data/sites/): the pages open on that region (its provinces and
-districts) and the country stays one click away, in the breadcrumb and in every series.
+A regional or local observatory is the same app with a site file that sets ``scope``, the code of
+the territory it is about at any level: a department ("20", Piura), a municipality ("020105", El
+Alto in Bolivia) or a district ("150112", Independencia in Lima); examples in data/sites/. The pages
+open on that territory (the areas below it, or, at the finest level, the territory among its
+neighbours) and the country stays one click away, in the breadcrumb and in every series.
 ``check_scope`` checks the scope against the warehouse when the app starts.
 """
 
@@ -15,6 +17,8 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from observatory.schema import LEVELS
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _CODE = re.compile(r"^[0-9]{1,12}$")  # official territorial codes are digits
@@ -46,7 +50,7 @@ class Site:
     help_name: dict[str, str]
     help_phone: str
     help_text: dict[str, str]
-    scope: str | None = None  # a regional site: the territory (a department code) it is about
+    scope: str | None = None  # a regional or local site: the territory (at any level) it is about
     source: str = "site.toml"  # the file it was read from, for messages
 
     @property
@@ -134,9 +138,11 @@ def load_site(path: Path | str) -> Site:
 
 
 def check_scope_against(site: Site, territories) -> None:
-    """Check a regional site against the warehouse's territories (a DataFrame with country, code,
-    level, name, parent_code): the scope is a territory of the site's country below the country
-    itself, and the default area is the scope or lies inside it. Raises ``SiteError``."""
+    """Check a regional or local site against the warehouse's territories (a DataFrame with
+    country, code, level, name, parent_code): the scope is a territory of the site's country below
+    the country itself, with areas below it unless it is at the country's finest level (a
+    municipality of Bolivia, a district of Peru), and the default area is the scope or lies inside
+    it. Raises ``SiteError``."""
     if site.scope is None:
         return
     where = f"{site.source} [site]"
@@ -148,7 +154,8 @@ def check_scope_against(site: Site, territories) -> None:
             f"{where}: scope {site.scope!r} is not a territory of {site.country} in the warehouse"
             + (f" (departments: {known})" if known else "")
         )
-    if not (own["parent_code"] == site.scope).any():
+    finest = max(own["level"], key=LEVELS.index)
+    if own.at[site.scope, "level"] != finest and not (own["parent_code"] == site.scope).any():
         name = own.at[site.scope, "name"]
         raise SiteError(f"{where}: scope {site.scope!r} ({name}) has no territories below it: not a region")
     chain, code = [], site.default_area

@@ -124,3 +124,48 @@ def sv_warehouse(real_warehouse, tmp_path_factory) -> Path:
     made_up_sv_femicides(codes).to_csv(path, index=False)
     ingest(s, "generic", path, country="SV", release="prueba", log=lambda _: None)
     return s.warehouse_path
+
+
+def made_up_bo_femicides(codes: list[str]) -> pd.DataFrame:
+    """Made-up yearly femicide counts for Bolivia's municipalities (never official figures), in
+    the generic long format; a pure function of code and year so tests can recompute them."""
+    rows = [
+        {
+            "territory_code": code,
+            "period": str(year),
+            "indicator": "bo_feminicidios",
+            "value": (int(code) * 3 + year) % 5,
+        }
+        for code in codes
+        for year in range(2019, 2025)
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def bo_warehouse(real_warehouse, tmp_path_factory) -> Path:
+    """A copy of the real warehouse with Bolivia's boundary layers and made-up femicides by
+    municipality (the 343 units) loaded through the generic CSV, for the app run with the Bolivia pack."""
+    import duckdb
+
+    from observatory.ingest.boundaries import build_boundaries
+    from observatory.ingest.boundaries_step import declared_layers
+    from observatory.ingest.warehouse import ingest
+
+    folder = tmp_path_factory.mktemp("bo")
+    shutil.copyfile(real_warehouse, folder / "observatory.duckdb")
+    s = Settings.from_env(environ={}, warehouse=str(folder / "observatory.duckdb"), mirror=str(MIRROR))
+    layers = {k: v for k, v in declared_layers(s, log=lambda _: None).items() if k.startswith("bo-")}
+    build_boundaries(layers, s.geo_dir)  # Bolivia's layers only
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    codes = [
+        r[0]
+        for r in con.execute(
+            "SELECT code FROM territories WHERE country = 'BO' AND level = 'municipality'"
+        ).fetchall()
+    ]
+    con.close()
+    path = folder / "bo_feminicidios_inventados.csv"
+    made_up_bo_femicides(codes).to_csv(path, index=False)
+    ingest(s, "generic", path, country="BO", release="prueba", log=lambda _: None)
+    return s.warehouse_path

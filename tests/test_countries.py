@@ -387,3 +387,278 @@ def test_a_third_country_is_a_pack_and_data_files_not_code(tmp_path):
     words = text(dashboard.build(ctx, dashboard.view_of(ctx, "?area=01")))
     assert "Región" in words and "Comuna" in words and "Provincia" not in words
     assert i18n.number(1234.5, "es", 1) == "1.234,5"
+
+
+# --- Bolivia: a third country pack (data/countries/bo.toml) ---------------------------------
+
+
+def test_the_bolivia_pack_has_departments_provinces_and_municipalities():
+    bo = pack(str(DATA), "BO")
+    assert bo.levels == ("department", "province", "municipality")
+    assert bo.code_widths == {"department": 2, "province": 4, "municipality": 6}
+    assert (bo.label("province", "es"), bo.label("municipality", "en")) == ("Provincia", "Municipality")
+    assert bo.child_level("province") == "municipality" and bo.child_level("municipality") is None
+    assert bo.pad("20105", "municipality") == "020105"
+    assert bo.boundaries == {
+        "department": "bo-department",
+        "province": "bo-province",
+        "municipality": "bo-municipality",
+    }
+
+
+def bo_levels(con) -> dict[str, int]:
+    return dict(
+        con.execute("SELECT level, count(*) FROM territories WHERE country = 'BO' GROUP BY 1").fetchall()
+    )
+
+
+@needs_mirror
+def test_bolivia_9_departments_113_provinces_343_municipalities_and_2012_women(real_warehouse):
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    levels = bo_levels(con)
+    rows = {
+        code: (level, name, parent, note)
+        for code, level, name, parent, note in con.execute(
+            "SELECT code, level, name, parent_code, vintage_note FROM territories WHERE country = 'BO'"
+        ).fetchall()
+    }
+    women = dict(
+        con.execute(
+            """SELECT t.level, sum(p.value) FROM population p
+               JOIN territories t ON t.country = p.country AND t.code = p.territory_code
+               WHERE p.country = 'BO' AND p.sex = 'female' AND p.year = 2012 GROUP BY 1"""
+        ).fetchall()
+    )
+    counted = {
+        r[0]
+        for r in con.execute(
+            "SELECT territory_code FROM population WHERE country = 'BO' AND length(territory_code) = 6"
+        ).fetchall()
+    }
+    national = con.execute(
+        """SELECT sex, value FROM population
+           WHERE country = 'BO' AND territory_code = 'BO' AND source = 'censo_2012' ORDER BY sex"""
+    ).fetchall()
+    source = con.execute(
+        "SELECT publisher, licence, url FROM sources WHERE name = 'bo_municipios'"
+    ).fetchone()
+    con.close()
+    assert levels == {"country": 1, "department": 9, "province": 113, "municipality": 343}
+    # El Alto (INE 020105) in the province of Murillo (0201), department of La Paz (02).
+    assert rows["020105"][:3] == ("municipality", "El Alto", "0201")
+    assert rows["0201"][:3] == ("province", "Murillo", "02") and rows["02"][:3] == (
+        "department",
+        "La Paz",
+        "BO",
+    )
+    assert rows["05"][1] == "Potosí"
+    # Every code sits inside its parent's code, as the INE nests them.
+    assert all(
+        parent == "BO" or code.startswith(parent) for code, (_, _, parent, _) in rows.items() if parent
+    )
+    # 2012 census (PROVENANCE.txt): women 5,040,409 at every level; 339 municipalities counted.
+    assert women == dict.fromkeys(("country", "department", "province", "municipality"), 5_040_409)
+    assert national == [("female", 5_040_409), ("male", 5_019_447), ("total", 10_059_856)]
+    created = {"031304", "050405", "051204", "080901"}
+    assert len(counted) == 339 and counted == {c for c, r in rows.items() if r[0] == "municipality"} - created
+    assert all("después del censo 2012" in rows[c][3] for c in created)
+    # Credited: CC BY 4.0, Lab TecnoSocial.
+    assert "Lab TecnoSocial" in source[0] and source[1] == "CC BY 4.0" and "alex-roc" in source[2]
+
+
+@needs_mirror
+def test_cepal_national_series_covers_bolivia_2015_to_2021(real_warehouse):
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    series = con.execute(
+        """SELECT year(period), value FROM rollup
+           WHERE indicator_id = 'cepal_feminicidios' AND country = 'BO' AND territory_code = 'BO'
+             AND level = 'country' ORDER BY 1"""
+    ).fetchall()
+    con.close()
+    years = [y for y, _ in series]
+    assert years == list(range(2015, 2022))
+    # The figures of the CEPALSTAT export (indicator 2780) for Bolivia.
+    assert [int(v) for _, v in series] == [96, 104, 110, 130, 117, 113, 108]
+
+
+def test_a_population_code_that_is_not_a_territory_is_refused(tmp_path):
+    from observatory.countries import Pack
+    from observatory.ingest.territories import declarative
+
+    places = tmp_path / "places.csv"
+    places.write_text("dep,prov,mun,name\n01,01,01,Uno\n01,01,02,Dos\n", encoding="utf-8")
+    people = tmp_path / "people.csv"
+    people.write_text("code,women\n010101,10\n010199,5\n", encoding="utf-8")
+    files = {"places": places, "people": people}
+    zz = Pack(
+        code="ZZ",
+        name_es="ZZ",
+        name_en="ZZ",
+        levels=("department", "province", "municipality"),
+        code_widths={"department": 2, "province": 4, "municipality": 6},
+        default_indicator="x",
+        loader="declarative",
+        boundaries={},
+        bbox=(0, 0, 1, 1),
+        labels={},
+        numbers={},
+        help={},
+        territories=[
+            {"file": {"source": "s", "key": "places"}, "level": "department", "code": "dep", "name": "dep"},
+            {
+                "file": {"source": "s", "key": "places"},
+                "level": "province",
+                "code": ["dep", "prov"],
+                "name": "prov",
+                "parent": "dep",
+            },
+            {
+                "file": {"source": "s", "key": "places"},
+                "level": "municipality",
+                "code": ["dep", "prov", "mun"],
+                "name": "name",
+                "parent": ["dep", "prov"],
+            },
+        ],
+        population=[
+            {
+                "file": {"source": "s", "key": "people"},
+                "code": "code",
+                "year": 2012,
+                "source": "c",
+                "columns": {"female": "women"},
+            }
+        ],
+    )
+    with pytest.raises(ValueError) as info:
+        declarative(zz, lambda source, key: files[key], tmp_path)
+    assert str(info.value) == "people.csv: population codes that are not territories: ['010199']"
+    people.write_text("code,women\n010101,10\n010102,5\n", encoding="utf-8")
+    territories, population = declarative(zz, lambda source, key: files[key], tmp_path)
+    below = territories[territories["level"] != "country"]
+    assert dict(zip(below["code"], below["parent_code"], strict=True)) == {
+        "01": "ZZ",
+        "0101": "01",
+        "010101": "0101",
+        "010102": "0101",
+    }
+    assert dict(zip(population["territory_code"], population["value"], strict=True)) == {
+        "010101": 10,
+        "010102": 5,
+        "0101": 15,
+        "01": 15,
+        "ZZ": 15,
+    }
+
+
+@needs_mirror
+def test_bolivia_boundaries_are_built_from_the_municipal_layer_and_match_the_territories(
+    tmp_path, real_warehouse
+):
+    import json
+
+    import shapely
+
+    from observatory.ingest.boundaries import bolivia_layers, build_boundaries
+
+    geo = MIRROR / "geo" / "bo"
+    layers = bolivia_layers(geo / "municipios_bolivia_2024.geojson", geo / "municipios_bolivia_2024.csv")
+    summary = build_boundaries(layers, tmp_path)
+    assert {k: v["features"] for k, v in summary.items()} == {
+        "bo-municipality": 343,
+        "bo-province": 113,
+        "bo-department": 9,
+    }
+    con = duckdb.connect(str(real_warehouse), read_only=True)
+    codes = dict(
+        con.execute(
+            "SELECT level, list(code ORDER BY code) FROM territories WHERE country = 'BO' GROUP BY 1"
+        ).fetchall()
+    )
+    con.close()
+    shapes = {}
+    for level in ("municipality", "province", "department"):
+        collection = json.loads((tmp_path / f"bo-{level}.geojson").read_text(encoding="utf-8"))
+        ids = [f["id"] for f in collection["features"]]
+        assert ids == sorted(codes[level])  # one polygon per territory, keyed by the INE code
+        shapes[level] = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in collection["features"]}
+        west, south, east, north = pack(str(DATA), "BO").bbox
+        bounds = shapely.union_all(list(shapes[level].values())).bounds
+        assert west <= bounds[0] and south <= bounds[1] and bounds[2] <= east and bounds[3] <= north
+    assert shapes["municipality"]["020105"].is_valid and shapes["municipality"]["020105"].area > 0
+    # A province is exactly the union of its municipalities (dissolved, not simplified again).
+    murillo = shapely.union_all([g for c, g in shapes["municipality"].items() if c.startswith("0201")])
+    assert murillo.symmetric_difference(shapes["province"]["0201"]).area < 1e-9
+    la_paz = sum(g.area for c, g in shapes["province"].items() if c.startswith("02"))
+    assert abs(la_paz - shapes["department"]["02"].area) < 1e-6 * la_paz
+
+
+def _fold_name(name: str) -> str:
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(plain.casefold().split())
+
+
+def _explained_spellings() -> set[tuple[str, str, str, str]]:
+    """The rows of PROVENANCE.md's table of spellings: (code, level, ours, independent list)."""
+    text = (REFORM / "PROVENANCE.md").read_text(encoding="utf-8")
+    section = text.split("## Cross-check against an independent list", 1)[1]
+    rows = set()
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].isdigit():
+            rows.add(tuple(cells))
+    return rows
+
+
+@needs_mirror
+def test_the_2024_municipalities_agree_with_the_independent_list():
+    """Every municipality's code, name, department and districts, against the mirror's independent
+    list (geo/sv/reform-2024-crosscheck/); every spelling difference is explained in PROVENANCE.md."""
+    import json
+
+    listed = json.loads(
+        (MIRROR / "geo/sv/reform-2024-crosscheck/localization.json").read_text(encoding="utf-8")
+    )
+    theirs = {}
+    for department in listed:
+        if department["code"] == "00":  # "Otro (para extranjeros)": not a territory
+            continue
+        for m in department["municipios"]:
+            districts = [d["nombre"] for d in m.get("distritos", [])]
+            theirs[department["code"] + m["code"]] = (m["nombre"], department["code"], districts)
+    municipalities = pd.read_csv(REFORM / "municipios_2024.csv", dtype=str)
+    links = pd.read_csv(REFORM / "crosswalk_2024.csv", dtype=str)
+    ours = {
+        r.code: (r.name, r.department, list(links.loc[links["municipality_code"] == r.code, "former_name"]))
+        for r in municipalities.itertuples()
+    }
+    assert len(ours) == len(theirs) == 44
+    assert sum(len(d) for *_, d in theirs.values()) == len(links) == 262
+    disagree = []
+    spellings = set()
+    for code in sorted(set(ours) | set(theirs)):
+        if code not in ours or code not in theirs:
+            disagree.append((code, "only in one list", ours.get(code), theirs.get(code)))
+            continue
+        (name, department, districts), (their_name, their_department, their_districts) = (
+            ours[code],
+            theirs[code],
+        )
+        if department != their_department or _fold_name(name) != _fold_name(their_name):
+            disagree.append((code, "name or department", (name, department), (their_name, their_department)))
+        if sorted(map(_fold_name, districts)) != sorted(map(_fold_name, their_districts)):
+            disagree.append((code, "districts", sorted(districts), sorted(their_districts)))
+            continue
+        if name.casefold() != their_name.casefold():
+            spellings.add((code, "municipality", name, their_name))
+        spelled = {_fold_name(d): d for d in their_districts}
+        for d in districts:
+            if d.casefold() != spelled[_fold_name(d)].casefold():
+                spellings.add((code, "district", d, spelled[_fold_name(d)]))
+    assert disagree == []
+    assert spellings == _explained_spellings()
+    # The difference fixed after the first cross-check: Cabañas Oeste is 0910 and Este 0911.
+    assert ours["0910"][0] == "Cabañas Oeste" and "Ilobasco" in ours["0910"][2]
+    assert ours["0911"][0] == "Cabañas Este" and "Sensuntepeque" in ours["0911"][2]

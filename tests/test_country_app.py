@@ -168,3 +168,142 @@ def test_a_regional_site_served_for_another_country_falls_back_to_the_national_v
     assert (fitted.scope, fitted.default_area, fitted.country) == (None, "SV", "SV")
     assert fitted.name == piura.name and fitted.primary == piura.primary  # identity stays
     assert countries.fit_site(piura, countries.pack(data, "PE")) is piura
+
+
+# --- Bolivia: the third pack, with made-up femicides by municipality (conftest.bo_warehouse) --
+
+
+def bo_expected(warehouse, level: str) -> dict[str, dict[int, int]]:
+    """Area at ``level`` -> year -> made-up femicides, recomputed from the made-up municipal file
+    (the INE code nests: a province is the first 4 digits, a department the first 2)."""
+    from tests.conftest import made_up_bo_femicides
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    codes = [
+        r[0]
+        for r in con.execute(
+            "SELECT code FROM territories WHERE country = 'BO' AND level = 'municipality'"
+        ).fetchall()
+    ]
+    con.close()
+    width = {"department": 2, "province": 4, "municipality": 6}[level]
+    out: dict[str, dict[int, int]] = {}
+    for r in made_up_bo_femicides(codes).itertuples():
+        area = out.setdefault(r.territory_code[:width], {})
+        area[int(r.period)] = area.get(int(r.period), 0) + r.value
+    return out
+
+
+@pytest.fixture(scope="module")
+def bo(bo_warehouse) -> explore.Context:
+    return context(bo_warehouse, "BO")
+
+
+@pytest.mark.parametrize(
+    "area, level, children",
+    [
+        ("", "department", 9),  # Bolivia: its 9 departments
+        ("02", "province", 20),  # La Paz: its 20 provinces
+        ("0201", "municipality", 5),  # Murillo: La Paz, Palca, Mecapaca, Achocalla, El Alto
+    ],
+)
+def test_bolivia_maps_every_level_with_the_municipal_figures_summed_up(
+    bo, bo_warehouse, area, level, children
+):
+    search = "?ind=bo_feminicidios&from=2023&to=2023&measure=count" + (f"&area={area}" if area else "")
+    fig, key, map_hidden, *_ = dashboard.on_map(bo, search, None, geo_url_of=geo)
+    assert map_hidden is False and key.startswith(f"BO|{level}|{area or 'BO'}|")
+    table = explore.area_table(bo, dashboard.view_of(bo, search))
+    assert len(table) == children and table["has_polygon"].all()
+    assert set(fig.data[0].locations) == set(table["code"])
+    assert fig.data[0].geojson == f"/geo/bo-{level}.geojson"
+    expected = bo_expected(bo_warehouse, level)
+    shown = {r.code: r.count for r in table.itertuples() if r.status in ("value", "zero")}
+    assert shown and all(shown[c] == expected[c][2023] for c in shown)
+    # Rates per 100,000 women of the 2012 census, the nearest census year.
+    assert set(table["population_year"]) == {2012}
+
+
+def test_el_alto_is_shown_among_its_province_with_the_2012_women_as_denominator(bo, bo_warehouse):
+    search = "?ind=bo_feminicidios&area=020105&from=2019&to=2024"  # 2019-2024: above the disclosure threshold
+    view = dashboard.view_of(bo, search)
+    assert (view.map_level, view.map_parent, view.highlight, view.notices) == (
+        "municipality",
+        "0201",
+        "020105",
+        (),
+    )
+    figures = explore.key_figures(bo, view)
+    con = duckdb.connect(str(bo_warehouse), read_only=True)
+    women = con.execute(
+        "SELECT value FROM population WHERE country = 'BO' AND territory_code = '020105' AND sex = 'female'"
+    ).fetchone()[0]
+    con.close()
+    count = sum(bo_expected(bo_warehouse, "municipality")["020105"].values())
+    assert figures["status"] == "value" and figures["count"] == count
+    assert round(figures["rate"], 6) == round(count / women * 1e5, 6)
+    table = explore.area_table(bo, view)
+    assert dict(zip(table["code"], table["name"], strict=True))["020105"] == "El Alto"
+
+
+def test_bolivia_in_spanish_and_english_labels_numbers_help_line(bo):
+    assert bo.site.country == "BO" and bo.site.help_phone == "110"
+    assert bo.site.default_indicator == "cepal_feminicidios" and "Bolivia" in bo.site.tagline["es"]
+    spanish = text(dashboard.build(bo, dashboard.view_of(bo, "?ind=bo_feminicidios&area=02")))
+    assert "Provincia" in spanish and "Municipio" in spanish and "Distrito" not in spanish
+    english = text(dashboard.build(bo, dashboard.view_of(bo, "?ind=bo_feminicidios&area=02&lang=en")))
+    assert "Province" in english and "Municipality" in english
+    assert i18n.number(10059856, "es") == "10.059.856" and i18n.number(1234.5, "en", 1) == "1,234.5"
+    # The English map: the same 20 provinces, English hover.
+    fig = dashboard.on_map(bo, "?ind=bo_feminicidios&area=02&lang=en", None, geo_url_of=geo)[0]
+    assert len(fig.data[0].locations) == 20
+
+
+def test_bolivias_national_cepal_series_2015_2021(bo):
+    figure = dashboard.on_series(bo, "?ind=cepal_feminicidios&from=2015&to=2021")
+    national = figure.data[0]
+    assert [int(str(x)[:4]) for x in national.x][-7:] == list(range(2015, 2022))
+    assert [round(v) for v in national.y][-7:] == [96, 104, 110, 130, 117, 113, 108]
+
+
+def test_bolivias_methodology_page_credits_the_cc_by_layer(bo_warehouse):
+    from app import create_app
+    from observatory import reference
+
+    app = create_app(Settings.from_env(environ={}, warehouse=str(bo_warehouse), country="BO"))
+    with app.server.test_request_context("/metodologia"):
+        words = text(reference.methodology_layout("es"))
+        footer = set(reference.published_sources(app.server.extensions["observatory"])["name"])
+    # Every page's footer credits the boundaries and the census (the pack's ``credits``).
+    assert {"bo_municipios", "bo_censo_2012", "cepal_oig_feminicidios"} <= footer
+    assert "Lab TecnoSocial" in words and "CC BY 4.0" in words
+    assert "Censo de Población y Vivienda 2012 (Bolivia)" in words
+
+
+def site_context(warehouse, country: str, site: str) -> explore.Context:
+    settings = Settings.from_env(
+        environ={}, warehouse=str(warehouse), country=country, site=str(ROOT / "data" / "sites" / site)
+    )
+    fitted = countries.fit_site(load_site(settings.site_path), countries.pack(settings.data_dir, country))
+    i18n.use_numbers(countries.pack(settings.data_dir, country).numbers)
+    return explore.Context(Warehouse(warehouse), settings, fitted, None)
+
+
+@pytest.mark.parametrize(
+    "country, site, code, parent, neighbours",
+    # Lima's 43 districts of mapsPERU and 150144, only in the INEI ubigeo table (no polygon).
+    [("BO", "el-alto.toml", "020105", "0201", 5), ("PE", "independencia.toml", "150112", "1501", 44)],
+)
+def test_a_municipal_and_a_district_site_open_on_their_territory(
+    bo_warehouse, country, site, code, parent, neighbours
+):
+    from observatory.site import check_scope
+
+    ctx = site_context(bo_warehouse, country, site)
+    assert ctx.site.scope == code and ctx.site.country == country
+    check_scope(ctx.site, ctx.warehouse)  # what create_app does: the scope is in the warehouse
+    view = dashboard.view_of(ctx, "")
+    assert view.notices == () and view.state.area == code
+    assert (view.map_level, view.map_parent, view.highlight) == (view.area_level, parent, code)
+    assert len(explore.area_table(ctx, view)) == neighbours
+    assert explore.canonical_search(ctx, view) in ("", "?")  # the home is the bare URL

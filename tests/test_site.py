@@ -36,14 +36,32 @@ def test_the_national_site_has_no_scope():
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_regional_sites_load(path):
     site = load_site(path)
-    assert site.regional and site.default_area == site.scope and site.country == "PE"
-    assert site.name["es"].startswith("Observatorio Regional de la Violencia contra las Mujeres")
+    assert site.regional and site.default_area == site.scope and site.country in ("PE", "BO")
+    kind = {2: "Regional", 6: "Municipal" if site.country == "BO" else "Distrital"}[len(site.scope)]
+    assert site.name["es"].startswith(f"Observatorio {kind} de la Violencia contra las Mujeres")
     assert (ROOT / "assets" / site.logo).is_file() and site.logo != "logo.svg"
     assert site.primary != load_site(SITE).primary
 
 
 def test_two_regional_examples_ship():
     assert {load_site(p).scope for p in SHIPPED} >= {"20", "08"}  # Piura and Cusco
+
+
+def test_a_municipal_and_a_district_example_ship():
+    scopes = {(load_site(p).country, load_site(p).scope): p.name for p in SHIPPED}
+    assert scopes[("BO", "020105")] == "el-alto.toml"  # El Alto, La Paz (INE)
+    assert scopes[("PE", "150112")] == "independencia.toml"  # Independencia, Lima (INEI ubigeo)
+
+
+def test_a_scope_at_the_finest_level_is_a_local_observatory(tmp_path, tiny_warehouse):
+    frame = queries.territories(Warehouse(tiny_warehouse), "PE")
+    check_scope_against(load_site(regional(tmp_path, '"150102"')), frame)  # Ancón: a district
+    # A department with nothing below it is still refused: it is not the finest level.
+    with pytest.raises(SiteError, match=r"scope '99' \(No especificado\) has no territories below it"):
+        check_scope_against(load_site(regional(tmp_path, '"99"')), frame)
+    # A district's default area must be the district itself (nothing lies inside it).
+    with pytest.raises(SiteError, match="default_area '1501' is not inside the scope '150102'"):
+        check_scope_against(load_site(regional(tmp_path, '"150102"', '\ndefault_area = "1501"')), frame)
     piura = load_site(ROOT / "data" / "sites" / "piura.toml")
     assert piura.name["es"] == (
         "Observatorio Regional de la Violencia contra las Mujeres y los Integrantes del Grupo Familiar de Piura"
@@ -117,10 +135,14 @@ def test_shipped_scopes_exist_in_the_real_warehouse(path, real_warehouse):
     site = load_site(path)
     check_scope(site, Warehouse(real_warehouse))  # raises when the scope is not in the warehouse
     con = duckdb.connect(str(real_warehouse), read_only=True)
-    level, provinces = con.execute(
-        """SELECT t.level, (SELECT count(*) FROM territories c WHERE c.parent_code = t.code)
-           FROM territories t WHERE t.country = 'PE' AND t.code = ?""",
-        [site.scope],
+    level, name, below = con.execute(
+        """SELECT t.level, t.name,
+                  (SELECT count(*) FROM territories c WHERE c.country = t.country AND c.parent_code = t.code)
+           FROM territories t WHERE t.country = ? AND t.code = ?""",
+        [site.country, site.scope],
     ).fetchone()
     con.close()
-    assert level == "department" and provinces >= 8  # Piura 8 provinces, Cusco 13
+    if level == "department":
+        assert below >= 8  # Piura 8 provinces, Cusco 13
+    else:  # the finest level: El Alto, a municipality of Bolivia; Independencia, a district of Lima
+        assert (level, name, below) in {("municipality", "El Alto", 0), ("district", "Independencia", 0)}

@@ -87,6 +87,10 @@ SIMPLIFY: dict[str, Simplify] = {
     "sv-department": Simplify(tolerance=0.004, finest=0.001, relative=0.12, snap=-1, gap=0.001),
     "sv-municipality": Simplify(tolerance=0.004, finest=0.001, relative=0.12, snap=-1, gap=0.001),
     "sv-district": Simplify(tolerance=0.004, finest=0.001, relative=0.12, snap=-1, gap=0.001),
+    # Bolivia: 343 municipal units of very different sizes (El Alto 345 km2, Charagua 74,000 km2).
+    "bo-municipality": Simplify(tolerance=0.016, finest=0.001, relative=0.12, snap=-1, gap=0.003),
+    "bo-province": Simplify(tolerance=0.016, finest=0.001, relative=0.12, snap=-1, gap=0.003),
+    "bo-department": Simplify(tolerance=0.016, finest=0.001, relative=0.12, snap=-1, gap=0.003),
     "ne-pe-department": Simplify(tolerance=0.016, finest=0.004, relative=0.12, snap=-1, gap=0.0),
     "ne-sv-department": Simplify(tolerance=0.004, finest=0.002, relative=0.12, snap=-1, gap=0.0),
 }
@@ -98,9 +102,13 @@ class Layout:
 
     name: str
     key: str  # the layer this file can build
-    code_field: str
+    code_field: str | tuple[str, ...]  # several fields: their values joined (Bolivia's idep+iprov+imun)
     width: int  # digits of the official code: a prefix of the code field (mapsPERU pads to 6)
     name_field: str
+
+    @property
+    def fields(self) -> set[str]:
+        return {*_fields(self.code_field), self.name_field}
 
 
 # Several layouts per layer: the one whose fields are in the file is used.
@@ -114,29 +122,85 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout("El Salvador municipalities (262)", "sv-municipality", "COD_MUN4", 4, "NOM_MUN"),
     Layout("El Salvador districts (the 262 former municipalities)", "sv-district", "COD_MUN4", 4, "NOM_MUN"),
     Layout("El Salvador departments (14)", "sv-department", "COD_DPTO", 2, "NOM_DPTO"),
+    Layout(
+        "Bolivia municipal units (343, INE CPV-2024)",
+        "bo-municipality",
+        ("idep", "iprov", "imun"),
+        6,
+        "nombre_mun",
+    ),
 )
+
+
+def _fields(spec: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (spec,) if isinstance(spec, str) else tuple(spec)
+
+
+def _joined(frame: pd.DataFrame, spec: str | tuple[str, ...]) -> pd.Series:
+    """One column, or several whose stripped values are joined into one code."""
+    names = _fields(spec)
+    out = frame[names[0]].astype("string").str.strip()
+    for name in names[1:]:
+        out = out + frame[name].astype("string").str.strip()
+    return out
 
 
 @dataclass(frozen=True)
 class Dissolve:
-    """A layer made of another layer's areas, merged through a reform's crosswalk.
+    """A layer made of another layer's areas, merged through a crosswalk.
 
-    ``crosswalk`` is a CSV with ``former_code`` (an area of ``source``) and ``municipality_code``
-    (the area it now belongs to); ``names`` a CSV with ``code`` and ``name`` of the merged areas.
+    ``crosswalk`` is a CSV with the ``child`` column (an area of ``source``) and the ``parent``
+    column (the area it belongs to); ``names`` a CSV with the ``code`` and ``name`` columns of
+    the merged areas. By default El Salvador's reform files (``former_code``,
+    ``municipality_code``; ``code``, ``name``); a column may be several joined (Bolivia's
+    province is ``idep`` + ``iprov`` of its municipalities' table, ``bolivia_layers``).
     """
 
     source: str  # the key of the layer whose output is merged
     crosswalk: Path
     names: Path
+    child: str | tuple[str, ...] = "former_code"
+    parent: str | tuple[str, ...] = "municipality_code"
+    code: str | tuple[str, ...] = "code"
+    name: str = "name"
 
     def read(self) -> tuple[dict[str, str], dict[str, str]]:
         """(area code -> merged code, merged code -> name)."""
         links = pd.read_csv(self.crosswalk, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         names = pd.read_csv(self.names, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        parent = dict(
-            zip(links["former_code"].str.strip(), links["municipality_code"].str.strip(), strict=True)
-        )
-        return parent, dict(zip(names["code"].str.strip(), names["name"].str.strip(), strict=True))
+        for path, frame, wanted in (
+            (self.crosswalk, links, (*_fields(self.child), *_fields(self.parent))),
+            (self.names, names, (*_fields(self.code), self.name)),
+        ):
+            missing = [c for c in wanted if c not in frame.columns]
+            if missing:
+                raise ValueError(f"{Path(path).name}: no column {missing[0]!r} (has {list(frame.columns)})")
+        parent = dict(zip(_joined(links, self.child), _joined(links, self.parent), strict=True))
+        return parent, dict(zip(_joined(names, self.code), names[self.name].str.strip(), strict=True))
+
+
+_REFORM_COLUMNS = ("former_code", "municipality_code", "code", "name")
+
+
+def bolivia_layers(municipalities: Path, table: Path) -> dict[str, Path | Dissolve]:
+    """Bolivia's three layers from one municipal layer (GeoJSON) and its table (CSV with
+    ``codigo_ine``, ``idep``, ``iprov``, ``nombre_prov``, ``nombre_dep``): provinces and
+    departments are the union of their municipalities, so every level shares the same borders."""
+    return {
+        "bo-municipality": Path(municipalities),
+        "bo-province": Dissolve(
+            "bo-municipality",
+            Path(table),
+            Path(table),
+            "codigo_ine",
+            ("idep", "iprov"),
+            ("idep", "iprov"),
+            "nombre_prov",
+        ),
+        "bo-department": Dissolve(
+            "bo-municipality", Path(table), Path(table), "codigo_ine", "idep", "idep", "nombre_dep"
+        ),
+    }
 
 
 # Natural Earth has no INEI / DIGESTYC codes: ISO 3166-2 -> (official code, official name).
@@ -211,10 +275,14 @@ def mirror_layers(mirror: Path, peru: str = "mapsperu") -> dict[str, Path]:
         }
     else:
         raise ValueError(f"unknown Peru boundary layer {peru!r}: mapsperu or peru-geojson-2016")
-    return pe | {
-        "sv-department": geo / "sv/sv_departamentos_14_dptoA.geojson",
-        "sv-municipality": geo / "sv/sv_municipios_262_munA.geojson",
-    }
+    return (
+        pe
+        | {
+            "sv-department": geo / "sv/sv_departamentos_14_dptoA.geojson",
+            "sv-municipality": geo / "sv/sv_municipios_262_munA.geojson",
+        }
+        | bolivia_layers(geo / "bo/municipios_bolivia_2024.geojson", geo / "bo/municipios_bolivia_2024.csv")
+    )
 
 
 def with_reform(
@@ -273,6 +341,8 @@ def build_boundaries(
             digests = "".join(_sha256(p) for p in (base, source.crosswalk, source.names))
             sha = hashlib.sha256(digests.encode()).hexdigest()
             settings = {"dissolved_from": source.source, "decimals": DECIMALS}
+            if (source.child, source.parent, source.code, source.name) != _REFORM_COLUMNS:
+                settings["columns"] = [source.child, source.parent, source.code, source.name]
         else:
             source = Path(source)
             sha = _sha256(source)
@@ -311,11 +381,11 @@ def read_layer(path: Path, key: str) -> tuple[gpd.GeoDataFrame, Layout, int]:
     """
     raw = gpd.read_file(path)
     candidates = [layout for layout in LAYOUTS if layout.key == key]
-    layout = next((lay for lay in candidates if {lay.code_field, lay.name_field} <= set(raw.columns)), None)
+    layout = next((lay for lay in candidates if lay.fields <= set(raw.columns)), None)
     if layout is None:
-        expected = "; ".join(f"{lay.name}: {lay.code_field} and {lay.name_field}" for lay in candidates)
+        expected = "; ".join(f"{lay.name}: {', '.join(sorted(lay.fields))}" for lay in candidates)
         raise ValueError(f"{path} does not look like a {key} layer (expected {expected or 'no layout'})")
-    code = raw[layout.code_field].astype("string").str.strip().str[: layout.width]
+    code = _joined(raw, layout.code_field).str[: layout.width]
     keep = code.notna() & (code != "") & raw.geometry.notna() & ~raw.geometry.is_empty
     bad = code[keep & ~code.str.fullmatch(rf"\d{{{layout.width}}}").fillna(False)]
     if len(bad):

@@ -26,7 +26,7 @@ def reform_files(settings: Settings, country: str = "SV") -> tuple[Path, Path] |
 def declared_layers(settings: Settings, log: Callable[[str], None] = print) -> dict:
     """Every boundary layer's input: the declared files, and El Salvador's 2024 municipalities
     dissolved from their districts (the former municipalities) once the reform's files exist."""
-    from observatory.ingest.boundaries import with_reform
+    from observatory.ingest.boundaries import bolivia_layers, with_reform
 
     declared = load_declared(settings)
     layers = {
@@ -42,6 +42,13 @@ def declared_layers(settings: Settings, log: Callable[[str], None] = print) -> d
             layers[key] = locate(settings, declared.file("sv_digestyc", key=key))
         except FetchError as exc:  # a Peru-only installation may lack El Salvador's files
             log(f"boundaries {key}: skipped ({str(exc).splitlines()[0]})")
+    try:
+        layers |= bolivia_layers(
+            locate(settings, declared.file("bo_municipios", key="bo-municipality")),
+            locate(settings, declared.file("bo_municipios", key="municipalities")),
+        )
+    except FetchError as exc:  # an installation without Bolivia's files
+        log(f"boundaries bo-*: skipped ({str(exc).splitlines()[0]})")
     reform = reform_files(settings, "SV")
     return with_reform(layers, *reform, country="sv") if reform else layers
 

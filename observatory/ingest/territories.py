@@ -171,6 +171,19 @@ def spanish_title(name: str) -> str:
     )
 
 
+def columns(table: pd.DataFrame, spec: str | list[str]) -> pd.Series:
+    """A pack's column reference: one column, or a list of columns whose stripped values are
+    joined (Bolivia's files give a province as department ``idep`` + ``iprov``: ``02`` + ``01``)."""
+    names = [spec] if isinstance(spec, str) else list(spec)
+    missing = [n for n in names if n not in table.columns]
+    if missing:
+        raise ValueError(f"columns {missing} not in the file (it has {list(table.columns)[:12]})")
+    out = table[names[0]].str.strip()
+    for name in names[1:]:
+        out = out + table[name].str.strip()
+    return out
+
+
 def declarative(pack, locate, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Territories and population of a country pack whose ``loader`` is 'declarative'.
 
@@ -190,12 +203,12 @@ def declarative(pack, locate, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFram
     for spec in pack.territories:
         table = _csv(locate(spec["file"]["source"], spec["file"]["key"]))
         level = spec["level"]
-        code = table[spec["code"]].str.strip()
+        code = columns(table, spec["code"])
         keep = code != ""
         table, code = table[keep], code[keep].map(lambda c, lv=level: pack.pad(c, lv))
         parent_level = pack.parent_level(level)
         parent = (
-            table[spec["parent"]].str.strip().map(lambda c, lv=parent_level: pack.pad(c, lv))
+            columns(table, spec["parent"]).map(lambda c, lv=parent_level: pack.pad(c, lv))
             if spec.get("parent")
             else pd.Series(pack.code, index=table.index)
         )
@@ -215,6 +228,9 @@ def declarative(pack, locate, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFram
             frame["name"] = frame["name"].map(spanish_title)
         official = pack.names.get(level, {})
         frame["name"] = [official.get(c, n) for c, n in zip(frame["code"], frame["name"], strict=True)]
+        notes = pack.notes.get(level, {})
+        if notes:
+            frame["vintage_note"] = frame["code"].map(notes)
         rows += frame.to_dict("records")
     territories = pd.DataFrame(rows)
     territories = _apply_reform(pack, territories, data_dir)
@@ -222,8 +238,13 @@ def declarative(pack, locate, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFram
     parts = []
     for spec in pack.population:
         level = spec.get("level", pack.levels[-1])
-        table = _csv(locate(spec["file"]["source"], spec["file"]["key"]))
+        path = locate(spec["file"]["source"], spec["file"]["key"])
+        table = _csv(path)
         table = table[table[spec["code"]].str.strip() != ""]
+        codes = set(table[spec["code"]].str.strip().map(lambda c, lv=level: pack.pad(c, lv)))
+        unknown = sorted(codes - set(territories["code"]))
+        if unknown:  # their people would be lost from every sum above them
+            raise ValueError(f"{Path(path).name}: population codes that are not territories: {unknown[:10]}")
         for sex, column in spec["columns"].items():
             parts.append(
                 pd.DataFrame(

@@ -173,6 +173,15 @@ ALIASES: dict[tuple[str, str], str] = {
 }
 
 
+# Where Hacienda's CAT-013 numbers a department's new municipalities in another order than the
+# decree lists them: the names in CAT-013's order. Cabañas: the decree lists Este first, CAT-013
+# has Cabañas Oeste 0910 and Cabañas Este 0911 (the independent list in the mirror's
+# geo/sv/reform-2024-crosscheck/ keeps the decree's order and CAT-013's codes; PROVENANCE.md).
+NUMBERING: dict[str, list[str]] = {
+    "09": ["Cabañas Oeste", "Cabañas Este"],
+}
+
+
 def fold(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper().split())
 
@@ -181,10 +190,14 @@ def derive(former: dict[tuple[str, str], str]) -> tuple[list[dict], list[dict]]:
     """(municipalities, crosswalk rows) from ``former``: (department, folded name) -> 4-digit code."""
     municipalities, crosswalk, used = [], [], set()
     for dept, entries in DECREE.items():
-        # New codes continue after the department's highest former number, in the decree's order.
+        # New codes continue after the department's highest former number, in the decree's order
+        # unless CAT-013 numbers them otherwise (NUMBERING).
         last = max(int(code[2:]) for (d, _), code in former.items() if d == dept)
-        for i, (municipality, names) in enumerate(entries, start=1):
-            code = f"{dept}{last + i:02d}"
+        order = NUMBERING.get(dept, [m for m, _ in entries])
+        if sorted(order) != sorted(m for m, _ in entries):
+            raise SystemExit(f"NUMBERING[{dept!r}] must list the department's municipalities once each")
+        for municipality, names in entries:
+            code = f"{dept}{last + 1 + order.index(municipality):02d}"
             municipalities.append({"code": code, "name": municipality, "department": dept})
             for name in names.split(", "):
                 key = (dept, fold(ALIASES.get((dept, name), name)))
