@@ -358,10 +358,21 @@ def _map_point(page, lon: float, lat: float) -> tuple[float, float]:
     )
 
 
+def load(page, url: str, attempts: int = 2) -> None:
+    """Open ``url`` and wait for its map, drawn and settled (once more if the page did not come up)."""
+    for attempt in range(attempts):
+        page.goto(url)
+        try:
+            _wait(page, "ms => window.__bench.ready(ms)", QUIET_MS, what="the first map")
+            return
+        except StepFailed:
+            if attempt == attempts - 1:
+                raise
+
+
 def run_step(page, base: str, step: Step, shot: Path | None = None) -> dict:
     """Load the step's page, settle, perform the interaction; the page's figures (see PAGE_SCRIPT)."""
-    page.goto(base + query(step.before))
-    _wait(page, "ms => window.__bench.ready(ms)", QUIET_MS, what="the first map")
+    load(page, base + query(step.before))
     target = None
     if step.kind == "dropdown":
         target = _open_option(page, step)
@@ -521,32 +532,45 @@ def new_page(browser):
     return context, page
 
 
-def measure(bases: dict[str, str], steps: list[Step], runs: int, shots: Path | None = None) -> dict:
-    """A B A B: per rep, a fresh context per app; per step, the observatory then the naive peer."""
-    from playwright.sync_api import sync_playwright
+def measure(
+    bases: dict[str, str], steps: list[Step], runs: int, shots: Path | None = None, browser=None
+) -> dict:
+    """A B A B: per rep, a fresh context per app; per step, the observatory then the naive peer.
+    ``browser``: a Playwright Chromium already launched (else one is launched and closed here)."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
 
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                return measure(bases, steps, runs, shots, chromium)
+            finally:
+                chromium.close()
     samples: dict[str, dict[str, list[dict]]] = {a: {s.key: [] for s in steps} for a in bases}
     failures: dict[str, list[str]] = {a: [] for a in bases}
     errors: dict[str, list[str]] = {a: [] for a in bases}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    for app, base in bases.items():  # each server's first pages, untimed
+        context, page = new_page(browser)
         try:
-            for rep in range(runs):
-                pages = {a: new_page(browser) for a in bases}
-                try:
-                    for step in steps:
-                        for app, (_, page) in pages.items():
-                            shot = shots / f"{app}-{step.key}.png" if shots and rep == 0 else None
-                            try:
-                                samples[app][step.key].append(run_step(page, bases[app], step, shot))
-                            except StepFailed as exc:
-                                failures[app].append(f"rep {rep} {step.key}: {exc}")
-                finally:
-                    for app, (context, page) in pages.items():
-                        errors[app].extend(page.errors)
-                        context.close()
+            for url in dict.fromkeys(base + query(s.before) for s in steps):
+                load(page, url, attempts=3)
         finally:
-            browser.close()
+            errors[app].extend(f"warm-up: {e}" for e in page.errors)
+            context.close()
+    for rep in range(runs):
+        pages = {a: new_page(browser) for a in bases}
+        try:
+            for step in steps:
+                for app, (_, page) in pages.items():
+                    shot = shots / f"{app}-{step.key}.png" if shots and rep == 0 else None
+                    try:
+                        samples[app][step.key].append(run_step(page, bases[app], step, shot))
+                    except StepFailed as exc:
+                        failures[app].append(f"rep {rep} {step.key}: {exc}")
+        finally:
+            for app, (context, page) in pages.items():
+                errors[app].extend(page.errors)
+                context.close()
     return {"samples": samples, "failures": failures, "console_errors": errors}
 
 

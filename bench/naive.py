@@ -48,13 +48,13 @@ class Request:
     end: str
     area: str  # "PE" or an ubigeo
     compare: tuple[str, ...] = ()
-    measure: str = "count"  # or "rate": per 100 000 women (the mean female population of the years)
+    measure: str = "count"  # or "rate": per 100 000 women
 
 
 class NaivePeer:
     """``frame``: columns indicator_id, territory_code, period, value (finest rows, any breakdowns);
     ``geojson``: the boundary layer per level, as dicts loaded once; ``population``: columns
-    territory_code, year, value (female population of each district and year), for rates."""
+    territory_code, value (each district's latest female population), for rates."""
 
     def __init__(self, frame: pd.DataFrame, geojson: dict[str, dict], population: pd.DataFrame | None = None):
         self.frame = frame
@@ -72,8 +72,9 @@ class NaivePeer:
                 {"ids": indicators},
             ).df()
             population = con.execute(
-                """SELECT territory_code, year, value FROM denominators
-                   WHERE country = 'PE' AND sex = 'female' AND length(territory_code) = 6"""
+                """SELECT territory_code, arg_max(value, year) AS value FROM population
+                   WHERE country = 'PE' AND sex = 'female' AND length(territory_code) = 6
+                   GROUP BY territory_code"""
             ).df()
         finally:
             con.close()
@@ -120,37 +121,30 @@ class NaivePeer:
             part = rows if code == "PE" else rows[rows["territory_code"].str.startswith(code)]
             line = part.groupby("period", as_index=False)["value"].sum()
             if r.measure == "rate":
-                women = self._women(code, r)
+                women = self._women(code)
                 line["value"] = line["value"] / women * 100_000 if women else float("nan")
             lines.append(line.assign(area=code))
         series = px.line(pd.concat(lines, ignore_index=True), x="period", y="value", color="area")
         ranking = px.bar(values.sort_values("value"), x="value", y="code", orientation="h")
         return {"map": choropleth, "series": series, "ranking": ranking}
 
-    def _years(self, r: Request) -> pd.DataFrame:
-        pop = self.population
-        first, last = pd.Timestamp(r.start).year, pd.Timestamp(r.end).year
-        return pop[(pop["year"] >= first) & (pop["year"] <= last)]
-
     def _per_women(self, values: pd.DataFrame, r: Request, digits: int) -> pd.DataFrame:
-        """Values per 100 000 women: each area's mean female population over the period's years."""
-        pop = self._years(r)
+        """Values per 100 000 women (each district's latest female population, summed per area)."""
+        pop = self.population
         women = (
             pop.assign(code=pop["territory_code"].str[:digits])
-            .groupby(["code", "year"], as_index=False)["value"]
-            .sum()
             .groupby("code", as_index=False)["value"]
-            .mean()
+            .sum()
             .rename(columns={"value": "women"})
         )
         out = values.merge(women, on="code", how="left")
         out["value"] = out["value"] / out["women"] * 100_000
         return out[["code", "value"]]
 
-    def _women(self, code: str, r: Request) -> float:
-        pop = self._years(r)
+    def _women(self, code: str) -> float:
+        pop = self.population
         part = pop if code == "PE" else pop[pop["territory_code"].str.startswith(code)]
-        return float(part.groupby("year")["value"].sum().mean()) if len(part) else 0.0
+        return float(part["value"].sum())
 
 
 # --- the naive peer as a Dash app (bench/browser.py) ---------------------------------------------
