@@ -1,6 +1,8 @@
 """The reader's benchmark (issue 18): each interaction timed in real Chromium, the naive peer beside us.
 
 ``python -m bench.browser [--quick] [--scale real|10m ...] [--runs 5] [--into bench/results.json]``
+(``make bench-browser``; ports 8180 and 8181 unless ``--port``; the 10M-row warehouse is built
+under bench/data/ on first use, about 2-4 minutes and 250 MB, as bench/interactions.py builds it)
 
 Both apps are served on 127.0.0.1 by gunicorn: the observatory as ``make run`` serves it
 (``app:server``, 2 workers x 4 threads) and the naive peer of bench/naive.py (``bench.naive:wsgi()``,
@@ -638,7 +640,9 @@ def ratios(result: dict) -> dict:
     return out
 
 
-def run(quick: bool, scales: list[str], runs: int | None = None, shots: Path | None = None) -> dict:
+def run(
+    quick: bool, scales: list[str], runs: int | None = None, shots: Path | None = None, ports=PORTS
+) -> dict:
     runs = runs or (QUICK_RUNS if quick else RUNS)
     result: dict = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -652,7 +656,7 @@ def run(quick: bool, scales: list[str], runs: int | None = None, shots: Path | N
         folder = shots / scale if shots else None
         if folder:
             folder.mkdir(parents=True, exist_ok=True)
-        result["scales"][scale] = measure_scale(scale, runs, folder)
+        result["scales"][scale] = measure_scale(scale, runs, folder, ports)
     return result
 
 
@@ -731,6 +735,12 @@ def main() -> None:
         "--scale", action="append", choices=sorted(SCALES), help="real and/or 10m (repeatable; default both)"
     )
     parser.add_argument("--runs", type=int, help=f"runs per interaction and app (default {RUNS})")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=PORTS[0],
+        help=f"the observatory's port, the naive peer's next (default {PORTS[0]})",
+    )
     parser.add_argument("--shots", type=Path, help="keep a screenshot per app and interaction (first rep)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
@@ -739,7 +749,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.shots:
         args.shots.mkdir(parents=True, exist_ok=True)
-    result = run(args.quick, args.scale or list(SCALES), args.runs, args.shots)
+    result = run(args.quick, args.scale or list(SCALES), args.runs, args.shots, (args.port, args.port + 1))
     print(report(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
