@@ -48,6 +48,7 @@ warehouse (tests/browser/test_bench_browser.py) and assert what happened, never 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -338,6 +339,8 @@ def _open_option(page, step: Step):
                 box = page.locator(".dash-dropdown-content .dash-dropdown-search").last
                 box.wait_for(state="visible", timeout=5000)
                 box.fill(step.search)
+            if not _scroll_to(page, option):
+                raise StepFailed("not in the list")
             option.first.wait_for(state="visible", timeout=8000)
             return option.first
         except Exception:
@@ -346,6 +349,28 @@ def _open_option(page, step: Step):
             page.keyboard.press("Escape")
             _wait(page, "ms => window.__bench.quiet(ms)", QUIET_MS, what="quiet")
     raise AssertionError("unreachable")
+
+
+def _scroll_to(page, option, most: int = 80) -> bool:
+    """Scroll the open list until ``option`` is rendered (a long list renders only what is in view)."""
+    for _ in range(most):
+        if option.count():
+            return True
+        page.wait_for_timeout(50)
+        at_end = page.evaluate(
+            """() => {
+                const l = document.querySelector('.dash-dropdown-content .dash-dropdown-options');
+                if (!l) return false;
+                const before = l.scrollTop;
+                l.scrollTop += Math.max(60, l.clientHeight * 0.7);
+                return l.scrollTop === before;
+            }"""
+        )
+        if at_end and not option.count():
+            page.wait_for_timeout(300)  # the options of a search may still be on their way
+            if not option.count():
+                return False
+    return option.count() > 0
 
 
 def _map_point(page, lon: float, lat: float) -> tuple[float, float]:
@@ -479,11 +504,18 @@ class Served:
             try:
                 with urllib.request.urlopen(self.base + ready, timeout=5) as resp:
                     if resp.status == 200:
-                        return
+                        break
             except OSError:
                 time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"{target} did not answer {ready} within 180s; see {self.log}")
+        else:
+            self.stop()
+            raise RuntimeError(f"{target} did not answer {ready} within 180s; see {self.log}")
+        # One request at a time first, so that each worker sets Dash up before a page's scripts
+        # arrive together (Dash registers its component suites on a worker's first request; a
+        # script asked meanwhile from another thread is refused with a 404).
+        for _ in range(4 * workers):
+            with contextlib.suppress(OSError), urllib.request.urlopen(self.base + "/", timeout=30) as resp:
+                resp.read()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -593,7 +625,9 @@ def summarise(samples: list[dict]) -> dict:
     return out
 
 
-def measure_scale(scale: str, runs: int, shots: Path | None = None, ports=PORTS) -> dict:
+def measure_scale(
+    scale: str, runs: int, shots: Path | None = None, ports=PORTS, only: list[str] | None = None
+) -> dict:
     from bench.interactions import indicators_for, warehouse_for
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -601,7 +635,7 @@ def measure_scale(scale: str, runs: int, shots: Path | None = None, ports=PORTS)
     indicator = indicators_for(warehouse)[0]
     geo_dir = warehouse.parent / "geo"
     f = facts(warehouse, indicator, geo_dir)
-    steps = plan(f)
+    steps = [s for s in plan(f) if not only or s.key in only]
     load_before = os.getloadavg()[0]
     servers = serve_both(warehouse, indicator, geo_dir, ports)
     try:
@@ -641,7 +675,12 @@ def ratios(result: dict) -> dict:
 
 
 def run(
-    quick: bool, scales: list[str], runs: int | None = None, shots: Path | None = None, ports=PORTS
+    quick: bool,
+    scales: list[str],
+    runs: int | None = None,
+    shots: Path | None = None,
+    ports=PORTS,
+    only: list[str] | None = None,
 ) -> dict:
     runs = runs or (QUICK_RUNS if quick else RUNS)
     result: dict = {
@@ -656,7 +695,7 @@ def run(
         folder = shots / scale if shots else None
         if folder:
             folder.mkdir(parents=True, exist_ok=True)
-        result["scales"][scale] = measure_scale(scale, runs, folder, ports)
+        result["scales"][scale] = measure_scale(scale, runs, folder, ports, only)
     return result
 
 
@@ -741,6 +780,7 @@ def main() -> None:
         default=PORTS[0],
         help=f"the observatory's port, the naive peer's next (default {PORTS[0]})",
     )
+    parser.add_argument("--only", help="comma list of interactions (department,period,drill,compare,measure)")
     parser.add_argument("--shots", type=Path, help="keep a screenshot per app and interaction (first rep)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
@@ -749,7 +789,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.shots:
         args.shots.mkdir(parents=True, exist_ok=True)
-    result = run(args.quick, args.scale or list(SCALES), args.runs, args.shots, (args.port, args.port + 1))
+    only = args.only.split(",") if args.only else None
+    ports = (args.port, args.port + 1)
+    result = run(args.quick, args.scale or list(SCALES), args.runs, args.shots, ports, only)
     print(report(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
