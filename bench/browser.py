@@ -296,7 +296,7 @@ def plan(f: Facts, default_indicator: str = "pe_denuncias_vcm") -> list[Step]:
     return [
         Step("department", "choose a department", base, "dropdown", "f-department", DEPARTMENT,
              expect={"card": "map", "prefix": DEPARTMENT, "digits": 4}),
-        Step("period", "change the period's start", dept, "dropdown", "f-from", start,
+        Step("period", "change the period's start", dept, "dropdown", "f-from", start, search=start[:4],
              expect={"card": "map", "same": True}),
         Step("drill", "click an area to drill down", dept, "map", "map", point=f.point,
              expect={"card": "map", "prefix": PROVINCE, "digits": 6}),
@@ -351,25 +351,30 @@ def _open_option(page, step: Step):
     raise AssertionError("unreachable")
 
 
-def _scroll_to(page, option, most: int = 80) -> bool:
-    """Scroll the open list until ``option`` is rendered (a long list renders only what is in view)."""
+SCROLL_LIST = """(first) => {
+    const list = document.querySelector('.dash-dropdown-content .dash-dropdown-options');
+    let box = list && (list.querySelector('.dash-options-list-virtualized') || list);
+    while (box && box.scrollHeight <= box.clientHeight + 1) box = box.parentElement;
+    if (!box || box === document.body || box === document.documentElement) return true;
+    const before = box.scrollTop;
+    box.scrollTop = first ? 0 : box.scrollTop + Math.max(60, box.clientHeight * 0.7);
+    return !first && box.scrollTop === before;
+}"""
+
+
+def _scroll_to(page, option, most: int = 120) -> bool:
+    """Scroll the open list from its top until ``option`` is rendered (a long list renders only
+    the options in view, around the one chosen)."""
+    if option.count():
+        return True
+    page.evaluate(SCROLL_LIST, True)
     for _ in range(most):
+        page.wait_for_timeout(60)
         if option.count():
             return True
-        page.wait_for_timeout(50)
-        at_end = page.evaluate(
-            """() => {
-                const l = document.querySelector('.dash-dropdown-content .dash-dropdown-options');
-                if (!l) return false;
-                const before = l.scrollTop;
-                l.scrollTop += Math.max(60, l.clientHeight * 0.7);
-                return l.scrollTop === before;
-            }"""
-        )
-        if at_end and not option.count():
+        if page.evaluate(SCROLL_LIST, False):  # at the end
             page.wait_for_timeout(300)  # the options of a search may still be on their way
-            if not option.count():
-                return False
+            return option.count() > 0
     return option.count() > 0
 
 
