@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
 
-.PHONY: setup fetch build warehouse run dev test lint api-check bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick gallery clean
+.PHONY: setup fetch build warehouse run dev test lint api-check bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick gallery bench-browser clean
 
 setup: $(VENV)/.installed
 
@@ -55,6 +55,13 @@ bench-quick: setup warehouse
 # built on first use: ~4 min and ~7 GB for 10M), into bench/results.json's "interactions" key.
 bench-interactions: setup warehouse
 	$(PY) -m bench.interactions --into bench/results.json
+
+# Issue 18: the reader's benchmark in headless Chromium, the observatory beside the naive peer
+# (bench/naive.py), A B A B, at the real release and 10M rows, into bench/results.json's "browser"
+# key. BROWSER_ARGS: e.g. --quick, --scale real, --shots bench/data/screenshots.
+BROWSER_ARGS ?=
+bench-browser: setup warehouse
+	$(PY) -m bench.browser $(BROWSER_ARGS) --into bench/results.json
 
 # Reliability (issue 7): hostile input, load, rebuild under load. Local servers on 127.0.0.1 only.
 fuzz: setup
