@@ -19,7 +19,7 @@ import dash
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from observatory import api, countries, dashboard, explore, i18n, queries, serving, totals
+from observatory import api, countries, crawlers, dashboard, explore, i18n, queries, serving, totals
 from observatory.config import ROOT, Settings
 from observatory.db import Warehouse
 from observatory.explore import Context
@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
         OBSERVATORY_DOWNLOAD_CACHE_SECONDS=settings.download_cache_seconds,
     )
     api.install(app)  # /api/v1, /download and /embed, with their rate limits (app.server.config)
+    crawlers.install(app)  # /robots.txt
     if settings.trusted_proxies > 0:  # the reader's address, not the proxy's, for the rate limits
         n = settings.trusted_proxies
         app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=n, x_proto=n, x_host=n)

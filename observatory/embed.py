@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from pathlib import Path
 
 import flask
-import plotly
 import plotly.graph_objects as go
 
-from observatory import api, explore, exports, figures
+from observatory import api, explore, exports, figures, plotlyjs
 from observatory import components as ui
 from observatory.explore import Context, View
 from observatory.i18n import t
 
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 ASSET_MAX_AGE = 24 * 3600
 MAP_SIZE = (800, 450)  # the map's first view is fitted for this size; it then follows the frame
 EMBED_JS = """(function () {
@@ -152,7 +149,7 @@ def embed(chart: str):
 
 @bp.get("/assets/plotly.min.js")
 def plotly_js():
-    response = flask.send_file(PLOTLY_JS, mimetype="application/javascript", max_age=ASSET_MAX_AGE)
+    response = flask.send_file(plotlyjs.path(), mimetype="application/javascript", max_age=ASSET_MAX_AGE)
     return response
 
 
