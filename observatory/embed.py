@@ -55,7 +55,7 @@ html,body{{margin:0;height:100%;background:#fff;color:#1f1f1f;font-family:{font}
 <main class="embed">
 <h1 class="embed__title">{title}</h1>
 <p class="embed__subtitle">{subtitle}</p>
-<div id="chart" class="embed__chart" role="img" aria-label="{label}"></div>
+<div id="chart" class="embed__chart" role="figure" aria-label="{label}"></div>
 <p class="embed__source" id="embed-source">{source} {notes}· <a href="{url}" target="_blank" rel="noopener" id="embed-link">{view_full}</a></p>
 </main>
 <script type="application/json" id="figure-data">{figure}</script>
