@@ -473,7 +473,7 @@ def _ensure_renderer() -> None:
 
     os.environ.setdefault("BROWSER_PATH", CHROMIUM)
     # One browser for the process: the first image starts it (about 3 s), later ones reuse it.
-    kaleido.start_sync_server(plotlyjs=plotlyjs.path(), silence_warnings=True)  # the partial bundle
+    kaleido.start_sync_server(plotlyjs=plotlyjs.export_path(), silence_warnings=True)  # partial bundle
 
 
 def render(fig: go.Figure, fmt: str, size: tuple[int, int]) -> bytes:

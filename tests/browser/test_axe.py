@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from bench.audit import AXE, STATES, axe_violations, settled, with_view
+from bench.audit import AXE, STATES, axe_violations, settled, show_maps, with_view
 from tests.browser.conftest import DESKTOP, PHONE
 
 
@@ -27,7 +27,10 @@ def axe_script() -> str:
 @pytest.mark.parametrize(("name", "path"), STATES, ids=[s[0] for s in STATES])
 def test_no_axe_violations(new_page, axe_script, size, name, path):
     page = new_page(size)
-    page.goto(page.base + with_view(path).replace("ind=pe_denuncias_vcm", "ind=pe_denuncias_vcm&from=2024-01"))
+    page.goto(
+        page.base + with_view(path).replace("ind=pe_denuncias_vcm", "ind=pe_denuncias_vcm&from=2024-01")
+    )
     settled(page, path)
+    show_maps(page)  # the map traces load once a map is on screen
     found = axe_violations(page, axe_script)
     assert found == [], "\n".join(f"{v['id']} ({v['impact']}) x{v['count']}: {v['nodes']}" for v in found)
