@@ -1,7 +1,8 @@
 // The page's plotly.js: the core with the traces the first screen draws (scatter: the time series;
 // bar: the ranking). The map traces (choroplethmap, scattermap) and MapLibre, about two thirds of
 // the bytes, come in a second script (plotly-map.js) that loads the first time a figure with a map
-// is drawn, and only once that graph is on screen: below the fold, after the first paint.
+// is drawn, once that graph is on screen or the page is idle after loading: a map below the fold
+// comes after the first paint.
 // Plotly.newPlot / react / plot wait for it and then draw, so dcc.Graph and the embeds, which chain
 // on the promise these return, need no change.
 'use strict';
@@ -39,9 +40,20 @@ function wantsMaps(data) {
     return false;
 }
 
+// After the page has loaded and the browser has a quiet moment, the map traces load anyway, so
+// the map is ready when the reader scrolls to it.
+var idle = new Promise(function(resolve) {
+    function later() {
+        if(window.requestIdleCallback) window.requestIdleCallback(resolve, {timeout: 2000});
+        else setTimeout(resolve, 1000);
+    }
+    if(document.readyState === 'complete') later();
+    else window.addEventListener('load', later);
+});
+
 function nearScreen(gd) {
-    // Resolves once part of the graph is on screen (at once where there is no
-    // IntersectionObserver, or the graph is not in the document).
+    // Resolves once part of the graph is on screen, or the page is idle after loading (at once
+    // where there is no IntersectionObserver, or the graph is not in the document).
     return new Promise(function(resolve) {
         var el = typeof gd === 'string' ? document.getElementById(gd) : gd;
         if(!el || !el.isConnected || !window.IntersectionObserver) return resolve();
@@ -52,6 +64,7 @@ function nearScreen(gd) {
             }
         });
         seen.observe(el);
+        idle.then(function() { seen.disconnect(); resolve(); });
     });
 }
 

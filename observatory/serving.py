@@ -312,13 +312,11 @@ def packed_response(app, packed: Precompressed) -> flask.Response | None:
     if rel not in app.registered_paths.get(package, ()):  # as Dash checks: else its 404
         return None
     found = packed.get(package, rel)
-    if found is None:
-        if (package, rel) == PLOTLY_JS:  # never the full plotly.js: flask-compress compresses this
-            return flask.send_file(plotlyjs.path(), mimetype="application/javascript", etag=True)
-        return None
     accepted = request.accept_encodings
     encoding = next((e for e in ("br", "gzip") if accepted.quality(e) > 0), None)
-    if encoding is None:
+    if found is None or encoding is None:
+        if (package, rel) == PLOTLY_JS:  # never the full plotly.js (observatory.plotlyjs)
+            return flask.send_file(plotlyjs.path(), mimetype="application/javascript", etag=True)
         return None
     etag = f"{found.digest[:32]}-{encoding}"
     if request.if_none_match.contains(etag):
