@@ -794,8 +794,16 @@ def on_ranking(ctx: Context, search: str | None, sort: dict | None) -> tuple:
     fig = figures.ranking_figure(
         table, edges=edges, colours=colours, measure=measure, unit=unit, lang=lang, highlight=view.highlight
     )
+    defaults = explore.defaults(ctx, view.indicator)
     table_component = ui.area_table_component(
-        table, view.indicator, measure, lang, sort, view.highlight, smoothed=view.smoothing
+        table,
+        view.indicator,
+        measure,
+        lang,
+        sort,
+        view.highlight,
+        smoothed=view.smoothing,
+        area_href=lambda code: "/" + urlstate.to_search(view.state.with_(area=code), defaults),
     )
     return fig, table_component
 
