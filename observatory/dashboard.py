@@ -277,7 +277,8 @@ def build(ctx: Context, view: View):
                 ),
                 id="map-wrap",
                 className="graph-box graph-box--map",
-                **{"aria-describedby": "map-summary"},
+                role="figure",  # the map in words: its summary below (ui.map_summary)
+                **{"aria-labelledby": "map-title", "aria-describedby": "map-summary"},
             ),
             html.P(t("map.hint", lang), className="map-hint", id="map-hint"),
             html.P(id="map-message", className="notice", hidden=True),
@@ -324,8 +325,14 @@ def build(ctx: Context, view: View):
         "ranking",
         t("ranking.title", lang),
         ui.chart_unit(view, "ranking"),
-        dcc.Graph(
-            id="ranking", config={"displaylogo": False, "staticPlot": False}, figure=figures.empty_figure("")
+        html.Div(
+            dcc.Graph(
+                id="ranking",
+                config={"displaylogo": False, "staticPlot": False},
+                figure=figures.empty_figure(""),
+            ),
+            role="figure",  # ranks the map's values: the same summary, and the table below
+            **{"aria-labelledby": "ranking-title", "aria-describedby": "map-summary"},
         ),
         ui.card_meta(ind, lang),
         actions=menu("ranking", t("ranking.title", lang), lang),
