@@ -7,7 +7,7 @@ PORT ?= 8050
 WORKERS ?= 2
 PLOTLY_BUNDLE := frontend/dist/plotly-observatory.min.js
 
-.PHONY: setup fetch build warehouse run dev test lint bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick clean audit
+.PHONY: setup fetch build warehouse run dev test lint api-check bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick gallery clean audit
 
 setup: $(VENV)/.installed $(PLOTLY_BUNDLE)
 
@@ -21,7 +21,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # The page's plotly.js (issue 19): a partial bundle built from npm (package-lock.json pins plotly.js
 # and esbuild); lighthouse and axe-core come with it for `make audit` and the axe test. Without npm
 # the app serves plotly.py's full plotly.min.js instead (observatory/plotlyjs.py).
-$(PLOTLY_BUNDLE): package.json package-lock.json frontend/plotly-observatory.js frontend/build-plotly.mjs
+$(PLOTLY_BUNDLE): package.json package-lock.json frontend/build-plotly.mjs frontend/plotly-page.js frontend/plotly-map.js frontend/plotly-observatory.js
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && npm run -s build:plotly \
 	  && $(PY) -m observatory.serving precompress; \
 	else echo "npm is missing: the app will serve the full plotly.js (apt-get install nodejs npm)"; fi
@@ -49,6 +49,10 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Issue 17: schemathesis --checks all against /api/v1 (tiny warehouse, bounded examples); prints its closing line.
+api-check: setup
+	$(PY) -m pytest -q -s tests/test_openapi.py
 
 bench: setup warehouse
 	$(PY) -m bench
@@ -80,6 +84,11 @@ reliability-quick: setup warehouse
 # warehouse; prints the table and records it under "audit" in bench/results.json.
 audit: setup warehouse
 	$(PY) -m bench.audit
+
+# Pictures of every card of a fixed set of views on the real warehouse, side by side in
+# gallery/index.html (issue 16; bench/gallery.py, ports 8160-8161, headless /usr/bin/chromium).
+gallery: setup warehouse
+	$(PY) -m bench.gallery --out gallery
 
 clean:
 	rm -rf data/warehouse data/cache .pytest_cache

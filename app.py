@@ -19,7 +19,19 @@ import dash
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from observatory import api, countries, crawlers, dashboard, explore, i18n, plotlyjs, queries, serving, totals
+from observatory import (
+    api,
+    countries,
+    crawlers,
+    dashboard,
+    explore,
+    i18n,
+    not_found,
+    plotlyjs,
+    serving,
+    snapshot,
+    totals,
+)
 from observatory.config import ROOT, Settings
 from observatory.db import Warehouse
 from observatory.explore import Context
@@ -95,8 +107,10 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
     pack = countries.pack(settings.data_dir, settings.country)
     site = countries.fit_site(load_site(settings.site_path), pack)
     i18n.use_numbers(pack.numbers)
+    i18n.use_country(pack.code)  # CLDR month names, dates and plurals: es_PE, es_SV
     boundaries = boundaries if boundaries is not None else _boundaries(settings)
     ctx = Context(Warehouse(settings.warehouse_path), settings, site, boundaries)
+    snapshot.configure(ctx.warehouse, settings)  # the memo's sizes
     check_scope(site, ctx.warehouse)  # a regional site's region must be in the warehouse
     app = ObservatoryDash(
         __name__,
@@ -124,6 +138,7 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
         OBSERVATORY_DOWNLOAD_CACHE_SECONDS=settings.download_cache_seconds,
     )
     api.install(app)  # /api/v1, /download and /embed, with their rate limits (app.server.config)
+    not_found.install(app)  # an address no page answers: the not-found view with HTTP 404
     crawlers.install(app)  # /robots.txt
     plotlyjs.install(app)  # /plotly/plotly-map.min.js, the map traces the page loads on demand
     if settings.trusted_proxies > 0:  # the reader's address, not the proxy's, for the rate limits
@@ -166,9 +181,7 @@ def settle(app: dash.Dash) -> None:
         default = explore.catalogue(ctx).default
         explore.territories(ctx)
         if default.country != "*":  # the opening view's totals, held in memory (observatory.totals)
-            totals.load(
-                ctx.warehouse, queries.stamp(ctx.warehouse), default.id, ctx.country, default.granularity
-            )
+            totals.load(ctx.snapshot, default.id, ctx.country, default.granularity)
     gc.collect()
     gc.freeze()
 

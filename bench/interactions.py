@@ -7,16 +7,16 @@ bench/data/, built when missing; ``--quick``: real and 100k rows in a temporary 
 fresh process per scale:
 
 1. ``server``: five interactions of a reader, each a change of one control. The app is made by
-   ``create_app`` as app.py makes it, and the measured code is what the Dash callbacks call: the
-   ``on_sync`` of the control, then every callback the new URL fires (``on_header``, ``on_map``
-   with the map already drawn, ``on_series`` and its table (closed), ``on_ranking``,
-   ``on_downloads``, the compare options), each result serialised as Dash does (plotly's JSON
-   encoder). Median and p95 over
-   ``--runs`` runs with the per-view caches emptied before each (a view nobody asked for yet),
-   and the same once the view is cached. Reference data (catalogue, territories, each year's
-   denominators) is read once per warehouse version and kept, like the boundary layers, and so
-   are the totals of each indicator asked (``observatory.totals``: arrays of its all-'total'
-   roll-up rows, from which a view's sums are computed afresh each time).
+   ``create_app`` as app.py makes it, and the measured code is what the one Dash callback of an
+   interaction calls, ``dashboard.on_view`` (the new URL, the controls and every card: header,
+   map with the map already drawn, series and its table (closed), ranking and table, download
+   menus, compare options), its result serialised as Dash does (plotly's JSON encoder). Median
+   and p95 over ``--runs`` runs with the snapshot's memo of query results and view tables
+   emptied before each (a view nobody asked for yet), and the same once the view is remembered.
+   Reference data (catalogue, territories, each year's denominators) is read once per warehouse
+   version and kept, like the boundary layers, and so are the totals of each indicator asked
+   (``observatory.totals``: arrays of its all-'total' roll-up rows, from which a view's sums are
+   computed afresh each time).
 2. ``bytes``: the same callbacks posted to ``/_dash-update-component`` with the payloads the
    browser sends, through the Flask test client: the response bytes as sent (brotli/gzip, as the
    app compresses) and uncompressed. The first page load: the page, every script and stylesheet
@@ -132,17 +132,8 @@ def _outputs(key: str) -> list[tuple[str, str]]:
 
 
 def _callback_keys(app) -> dict[str, str]:
-    """Our names for the explore page's server callbacks -> their callback_map keys."""
-    first = {
-        "sync": ("url", "search"),
-        "header": ("view-title", "children"),
-        "map": ("map", "figure"),
-        "series": ("series", "figure"),
-        "series_table": ("series-table", "children"),
-        "ranking": ("ranking", "figure"),
-        "downloads": ("map-dl-png", "href"),
-        "compare_options": ("f-compare", "options"),
-    }
+    """Our name for the explore page's server callback of an interaction -> its callback_map key."""
+    first = {"view": ("url", "search")}
     keys = {}
     for name, output in first.items():
         keys[name] = next(k for k in app.callback_map if _outputs(k)[0] == output)
@@ -175,29 +166,23 @@ def _values_of(ctx, search: str) -> dict:
 
 
 def serve(ctx, keys: dict[str, str], i: Interaction, drawn: str | None, values: dict) -> dict[str, str]:
-    """Run one interaction's callbacks like the server does; their JSON bodies by callback name.
+    """Run one interaction's callback like the server does; its JSON body by callback name.
 
-    ``drawn``: the map key the page holds; ``values``: the controls' values it sends.
+    ``drawn``: the map key the page holds; ``values``: the controls' values it sends. The series
+    table's details are closed, as a page opens.
     """
-    from observatory import controls, dashboard
+    from observatory import dashboard
 
-    out = dashboard.on_sync(ctx, i.trigger, i.before, None, **{**values, i.name: i.value})
-    search = out["search"] if out["search"] is not no_update else i.before
-    bodies = {"sync": to_json(dash_response(keys["sync"], out))}
-    host = "http://127.0.0.1/"
-    view = dashboard.view_of(ctx, search)
-    results = {
-        "header": dashboard.on_header(ctx, search, host),
-        "map": dashboard.on_map(ctx, search, drawn, viewport=VIEWPORT),
-        "series": dashboard.on_series(ctx, search),
-        "series_table": dashboard.on_series_table(ctx, search, 0),  # its details closed, as a page opens
-        "ranking": dashboard.on_ranking(ctx, search, None),
-        "downloads": dashboard.on_downloads(ctx, search, host),
-        "compare_options": controls.compare_options(ctx, view, view.lang, ""),
-    }
-    for name, values in results.items():
-        bodies[name] = to_json(dash_response(keys[name], values))
-    return bodies
+    out = dashboard.on_view(
+        ctx,
+        i.trigger,
+        i.before,
+        drawn=drawn,
+        viewport=VIEWPORT,
+        host_url="http://127.0.0.1/",
+        **{**values, i.name: i.value},
+    )
+    return {"view": to_json(dash_response(keys["view"], out))}
 
 
 def after_search(ctx, i: Interaction) -> str:
@@ -215,21 +200,10 @@ def drawn_key(ctx, search: str) -> str | None:
     return dashboard.on_map(ctx, search, None, viewport=VIEWPORT)[1]
 
 
-def clear_view_caches() -> None:
-    """Forget every per-view result (the next call computes the view as if nobody had asked yet)."""
-    from observatory import dashboard, disclosure, explore, queries
-
-    for body in (dashboard.on_sync, dashboard.on_header, dashboard.on_map, dashboard.on_series):
-        body.cache_clear()
-    dashboard.on_series_table.cache_clear()
-    dashboard.on_ranking.cache_clear()
-    dashboard.on_downloads.cache_clear()
-    queries.clear_cache()
-    explore.area_table.cache_clear()
-    explore.series_table.cache_clear()
-    explore.key_figures.cache_clear()
-    explore._resolve.cache_clear()
-    disclosure._hidden.cache_clear()
+def clear_view_caches(ctx) -> None:
+    """Forget every query result and view table of the warehouse's snapshot (the next call computes
+    the view as if nobody had asked yet); its reference data and totals stay."""
+    ctx.snapshot.memo.clear()
 
 
 def _stats(ms: list[float]) -> dict:
@@ -258,7 +232,7 @@ def measure_server(ctx, app, steps: list[Interaction], runs: int) -> dict:
     bodies: dict[str, dict[str, str]] = {}
     for _ in range(runs):
         for i in steps:
-            clear_view_caches()
+            clear_view_caches(ctx)
             drawn_key(ctx, i.before)  # the page before: its views cached, as in a real session
             started = time.perf_counter()
             bodies[i.key] = serve(ctx, keys, i, *page[i.key])
@@ -282,41 +256,45 @@ def measure_server(ctx, app, steps: list[Interaction], runs: int) -> dict:
             "warm": _stats(warm[i.key]),
             "json_bytes": sum(per_callback.values()),
             "json_bytes_per_callback": per_callback,
-            "map_is_patch": '"__dash_patch_update"' in bodies[i.key]["map"],
+            "map_is_patch": '"__dash_patch_update"' in bodies[i.key]["view"],
+            "map_json_bytes": _map_bytes(bodies[i.key]["view"]),
         }
     return out
+
+
+def _map_bytes(body: str) -> int:
+    """Bytes of the map's figure (or patch) inside a view response."""
+    figure = json.loads(body)["response"].get("map", {}).get("figure")
+    return len(json.dumps(figure, separators=(",", ":")).encode()) if figure is not None else 0
 
 
 # --- the payloads the browser posts --------------------------------------------------------------
 
 
 def payloads(ctx, app, i: Interaction, drawn: str | None) -> list[tuple[str, dict]]:
-    """(callback name, request body) for one interaction: the control's sync, then the URL's callbacks."""
+    """(callback name, request body) for one interaction: the one view callback (a first load: its
+    first call, with the page's controls)."""
+    from observatory import controls
+
     keys = _callback_keys(app)
     before = _values_of(ctx, i.before)
-    search = after_search(ctx, i)
-    state = {
-        ("url", "search"): search,
+    values = {
+        ("url", "search"): i.before,
         ("viewport", "data"): VIEWPORT,
         ("map-key", "data"): drawn,
-        ("table-sort", "data"): None,
-        ("f-compare", "search_value"): None,
+        ("table-sort", "data"): {"col": "shown", "desc": True},
         ("map", "clickData"): None,
         ("series-table-toggle", "n_clicks"): 0,
     }
-    from observatory import controls
-
     for name, cid in controls.CONTROL_IDS:
-        state[(cid, "value")] = before[name]
+        values[(cid, "value")] = before[name]
+    changed = []
+    if i.trigger != "url":
+        values[(i.trigger, "value")] = i.value
+        changed = [f"{i.trigger}.value"]
     out = []
     for name, key in keys.items():
         spec = app.callback_map[key]
-        values = dict(state)
-        changed = ["url.search"]
-        if name == "sync":
-            values[("url", "search")] = i.before
-            values[(i.trigger, "value")] = i.value
-            changed = [f"{i.trigger}.value"]
         outs = [{"id": c, "property": p} for c, p in _outputs(key)]
         body = {
             "output": key,
@@ -364,8 +342,6 @@ def first_load(client, app, ctx) -> dict:
     get("/_dash-dependencies")
     landing = Interaction("load", "first load", "", "url", "", None, False)
     for name, body in payloads(ctx, app, landing, None):
-        if name == "sync":
-            continue  # prevent_initial_call
         get("/_dash-update-component", f"callback {name}", "POST", body)
     view = dashboard.view_of(ctx, "")
     if view.map_country and view.map_level:

@@ -1,4 +1,4 @@
-"""python -m observatory fetch | build | ingest SOURCE PATH [--release R] | link FILES --out DIR | info [--json]"""
+"""python -m observatory fetch | build | ingest SOURCE PATH [--release R] [--dry-run] | history | rollback | link FILES --out DIR | info [--json]"""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from observatory.config import Settings
+from observatory.config import Settings, SettingsError
 
 
 def _fetch(settings: Settings, args) -> int:
@@ -57,14 +57,92 @@ def _ingest(settings: Settings, args) -> int:
         options = {"country": args.country or settings.country, "mapping": args.mapping}
     elif args.source == "population":
         options = {"country": args.country or settings.country}
+    elif args.country:
+        options = {"country": args.country}  # refused if unknown; a declared source knows its country
     try:
         ingest(
-            settings, args.source, Path(args.path), release=args.release, encoding=args.encoding, **options
+            settings,
+            args.source,
+            Path(args.path),
+            release=args.release,
+            encoding=args.encoding,
+            replace=args.replace,
+            allow_older=args.allow_older,
+            dry_run=args.dry_run,
+            **options,
         )
     except (IngestError, CheckError, KeyError, FileNotFoundError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else exc
         print(f"error: import refused, the warehouse is unchanged.\n{message}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _history(settings: Settings, args) -> int:
+    from observatory.ingest.history import kept
+
+    loads = []
+    if settings.warehouse_path.exists():
+        import duckdb
+
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        try:
+            loads = con.execute(
+                "SELECT started_at, status, source, release, file_name, rows_read FROM loads "
+                "ORDER BY started_at DESC, load_id LIMIT $n",
+                {"n": args.limit},
+            ).fetchall()
+        finally:
+            con.close()
+    files = kept(settings)
+    if args.json:
+        out = {
+            "loads": [
+                dict(
+                    zip(
+                        ("started_at", "status", "source", "release", "file_name", "rows_read"),
+                        r,
+                        strict=True,
+                    )
+                )
+                | {"started_at": str(r[0])}
+                for r in loads
+            ],
+            "kept": [
+                {
+                    "file": k.path.name,
+                    "saved_at": k.saved_at,
+                    "replaced_by": k.replaced_by,
+                    "rolled_back": k.rolled_back,
+                }
+                for k in reversed(files)
+            ],
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=2, allow_nan=False))
+        return 0
+    print(f"loads in the live warehouse, newest first ({settings.warehouse_path.name}):")
+    for started, status, source, release, file_name, rows in loads:
+        shown = "" if rows is None else f"{rows:,} rows"
+        print(f"  {started}  {status:<9} {source:<24} {release or '-':<12} {file_name}  {shown}")
+    ready = [k for k in files if not k.rolled_back]
+    print(f"kept warehouse files ({len(files)} of at most {settings.history_keep}), newest first:")
+    for k in reversed(files):
+        mark = "rollback target  " if ready and k is ready[-1] else "                 "
+        print(f"  {mark}{k.describe()}")
+    if not files:
+        print("  none: `observatory rollback` has nothing to bring back")
+    return 0
+
+
+def _rollback(settings: Settings, args) -> int:
+    from observatory.ingest.history import RollbackError, rollback
+
+    try:
+        restored = rollback(settings)
+    except RollbackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"warehouse rolled back to {restored.describe()}")
     return 0
 
 
@@ -77,11 +155,11 @@ def _info(settings: Settings, args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(info, ensure_ascii=False, indent=2))
+        print(json.dumps(info, ensure_ascii=False, indent=2, allow_nan=False))
         return 0
     for s in info["sources"]:
         print(
-            f"{s['name']:<24} release {s['release']:<11} {s['rows']:>8,} rows  {s['first_period']} .. {s['last_period']}"
+            f"{s['name']:<24} release {s['release'] or '-':<11} {s['rows']:>8,} rows  {s['first_period']} .. {s['last_period']}"
         )
         print("    " + "  ".join(f"{y}: {v:,}" for y, v in s["totals_by_year"].items()))
     print("territories: " + ", ".join(f"{k} {v}" for k, v in info["territories"].items()))
@@ -125,12 +203,42 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("path", help="the file to import")
     p.add_argument("--release", help="release label, e.g. 2025-11")
-    p.add_argument("--encoding", default="utf-8", help="text encoding of a CSV file (default utf-8)")
+    p.add_argument(
+        "--encoding", help="text encoding of a CSV file (default: detected among UTF-8, UTF-16, Windows-1252)"
+    )
     p.add_argument(
         "--country", help="generic only: country of the territory codes (default: the configured one)"
     )
     p.add_argument("--mapping", help="generic only: TOML file mapping our column names to the file's headers")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="generic only: replace every published cell of the file's indicators (default: merge, "
+        "adding or replacing only the file's own cells); says first how many cells go",
+    )
+    p.add_argument(
+        "--allow-older",
+        action="store_true",
+        help="load a release older than the one loaded (refused otherwise)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would change (cells added, changed, removed; totals per year; rows dropped) and write nothing",
+    )
     p.set_defaults(run=_ingest)
+
+    p = sub.add_parser(
+        "history", help="the loads of the live warehouse and the earlier files kept for rollback"
+    )
+    p.add_argument("--limit", type=int, default=20, help="how many loads to list (default 20)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_history)
+
+    p = sub.add_parser(
+        "rollback", help="bring back the warehouse as it was before the last load (one rename, like a build)"
+    )
+    p.set_defaults(run=_rollback)
 
     p = sub.add_parser("link", help="link de-identified femicide case lists of several institutions (splink)")
     from observatory import linkage
@@ -145,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_info)
 
     args = parser.parse_args(argv)
-    settings = Settings.from_env(warehouse=args.warehouse, mirror=args.mirror)
+    try:
+        settings = Settings.from_env(warehouse=args.warehouse, mirror=args.mirror)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return args.run(settings, args)
 
 

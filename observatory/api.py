@@ -5,9 +5,13 @@ Both read a view from the query string with the interface's own code (``urlstate
 ``series_table``), so filters and the disclosure rule are literally the same: a suppressed cell
 is ``"status": "suppressed"`` with ``count``/``rate`` null, never a number.
 
-Unlike the page, which quietly corrects a bad URL and says so, these routes refuse: an unknown
-parameter, a repeated one, a value the page would have corrected (unknown indicator or area,
-malformed or out-of-range period, ...) answers 400 with a message in the request's language.
+Unlike the page, which quietly corrects a bad URL and says so, these routes refuse, with a message
+in the request's language. The parameters are pydantic models (``observatory/api_models.py``) and
+the OpenAPI document is generated from them, with the site's own indicator ids, levels and service
+types as enums, so the document states exactly what the server accepts: 400 for a request outside
+it (unknown or repeated parameter, a value breaking its pattern or enum), 404 for a well-formed
+reference to an area, group or service type that does not exist, 422 for values that do not go
+together (a period outside the indicator's coverage, a breakdown it lacks, ...).
 
 ``install(app)`` registers the blueprints and the rate limits (flask-limiter, in-memory storage,
 per client address). Limits are read from the Flask config on every request, so tests and
@@ -28,14 +32,16 @@ import hashlib
 import json
 import logging
 import re
-from functools import lru_cache
 
 import flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
 
+from observatory import api_models as m
 from observatory import components as ui
-from observatory import explore, exports, queries, urlstate
+from observatory import explore, exports, urlstate
 from observatory.explore import Context, View
 from observatory.i18n import lang_or_default, t
 from observatory.schema import BREAKDOWNS
@@ -57,6 +63,16 @@ downloads = flask.Blueprint("downloads", __name__, url_prefix="/download")
 
 class BadRequest(Exception):
     """A request this module refuses; the message is already in the reader's language."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+# Notices of explore.resolve for well-formed values: a reference to nothing (404) or values that
+# do not go together (422). An unknown indicator breaks the document's enum: 400.
+NOT_FOUND = {"unknown_area", "unknown_group", "unknown_compare"}
+BAD = {"unknown_indicator", "unknown_lang"}
 
 
 def context() -> Context:
@@ -90,24 +106,47 @@ def check_params(allowed: tuple[str, ...], lang: str) -> dict[str, str]:
     return out
 
 
+def parse(model: type[m.Query], lang: str) -> tuple[m.Query, dict[str, str]]:
+    """The query string checked by ``check_params`` and validated by ``model``; 400 naming the
+    parameter, its value and what is allowed."""
+    names = tuple(f.alias or name for name, f in model.model_fields.items())
+    params = check_params(names, lang)
+    try:
+        return model.model_validate(params), params
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else ""
+        value = params.get(name, "")
+        if name == "lang":
+            raise BadRequest(t("api.error.unknown_lang", "es", value=value)) from None
+        if name in ("from", "to"):
+            raise BadRequest(t("api.error.bad_period", lang, value=value)) from None
+        ctx = error.get("ctx") or {}
+        allowed = ctx.get("expected") or ctx.get("pattern") or "non-empty"
+        raise BadRequest(t("api.error.bad_choice", lang, name=name, value=value, allowed=allowed)) from None
+
+
 def checked_view(ctx: Context, params: dict[str, str], lang: str) -> View:
-    """The view for the view keys of ``params``; 400 where the page would have corrected the URL."""
+    """The view for the view keys of ``params``; refused where the page would have corrected the URL."""
     view = explore.resolve(ctx, urlstate.parse({k: v for k, v in params.items() if k in VIEW_KEYS}))
     problems = [n for n in view.notices if n.key != "no_data_indicator"]
     if problems:
-        raise BadRequest(" ".join(t(f"api.error.{n.key}", lang, **n.fields) for n in problems))
+        keys = {n.key for n in problems}
+        status = 400 if keys & BAD else 404 if keys & NOT_FOUND else 422
+        raise BadRequest(" ".join(t(f"api.error.{n.key}", lang, **n.fields) for n in problems), status)
     return view
 
 
 def bad_request(exc: BadRequest, as_json: bool) -> flask.Response:
     message = str(exc)
+    status = getattr(exc, "status", 400)
     if as_json:
         return flask.Response(
-            json.dumps({"error": message, "status": 400}, ensure_ascii=False),
-            status=400,
+            json.dumps({"error": message, "status": status}, ensure_ascii=False),
+            status=status,
             mimetype="application/json",
         )
-    return flask.Response(message + "\n", status=400, mimetype="text/plain")
+    return flask.Response(message + "\n", status=status, mimetype="text/plain")
 
 
 def base_url(ctx: Context) -> str:
@@ -172,8 +211,8 @@ def indicators():
     """Every indicator of the site's country: definition, coverage, source and release."""
     lang = request_lang()
     try:
-        params = check_params(("lang", "format"), lang)
-        fmt = _format(params, lang)
+        query, _ = parse(m.Query, lang)
+        fmt = query.format
     except BadRequest as exc:
         return bad_request(exc, True)
     ctx = context()
@@ -193,8 +232,8 @@ def territories():
     """The territories (official codes), optionally of one level or under one parent."""
     lang = request_lang()
     try:
-        params = check_params(("lang", "format", "level", "parent"), lang)
-        fmt = _format(params, lang)
+        query, params = parse(m.TerritoriesQuery, lang)
+        fmt = query.format
         terr = explore.territories(context())
         frame = terr.frame.reset_index(drop=True)
         frame = frame[frame["country"] == terr.country]
@@ -211,8 +250,8 @@ def territories():
                 )
             frame = frame[frame["level"] == params["level"]]
         if "parent" in params:
-            if params["parent"] not in terr:
-                raise BadRequest(t("api.error.unknown_area", lang, value=params["parent"]))
+            if params["parent"] not in terr or terr.country_of(params["parent"]) != terr.country:
+                raise BadRequest(t("api.error.unknown_area", lang, value=params["parent"]), 404)
             frame = frame[frame["code"].isin(terr.children(params["parent"]))]
     except BadRequest as exc:
         return bad_request(exc, True)
@@ -262,8 +301,8 @@ def _observations(table: str):
     lang = request_lang()
     ctx = context()
     try:
-        params = check_params((*VIEW_KEYS, "format"), lang)
-        fmt = _format(params, lang)
+        query, params = parse(m.ViewQuery, lang)
+        fmt = query.format
         view = checked_view(ctx, params, lang)
     except BadRequest as exc:
         return bad_request(exc, True)
@@ -295,18 +334,18 @@ def services_route():
     lang = request_lang()
     ctx = context()
     try:
-        params = check_params(("area", "type", "lang", "format"), lang)
-        fmt = _format(params, lang)
+        query, params = parse(m.ServicesQuery, lang)
+        fmt = query.format
         terr = explore.territories(ctx)
-        area = params.get("area") or services.default_area(ctx)
+        area = query.area or services.default_area(ctx)
         if area not in terr or terr.country_of(area) != ctx.country:
-            raise BadRequest(t("api.error.unknown_area", lang, value=area))
+            raise BadRequest(t("api.error.unknown_area", lang, value=area), 404)
         known = services.directory(ctx).all_types
         types = None
-        if "type" in params:
-            types = tuple(x.upper() for x in params["type"].split(",") if x)
+        if query.type is not None:
+            types = tuple(query.type.split(","))
             unknown = [x for x in types if x not in known]
-            if unknown or not types:
+            if unknown:
                 raise BadRequest(
                     t(
                         "api.error.bad_choice",
@@ -314,7 +353,8 @@ def services_route():
                         name="type",
                         value=",".join(unknown),
                         allowed=", ".join(known),
-                    )
+                    ),
+                    404,
                 )
     except BadRequest as exc:
         return bad_request(exc, True)
@@ -328,66 +368,63 @@ def services_route():
 
 @api.get("/openapi.json")
 def openapi():
-    return _json_response(openapi_document(base_url(context())))
+    return _json_response(openapi_document(base_url(context()), context()))
 
 
-def openapi_document(server: str = "") -> dict:
-    """The OpenAPI 3.1 description of /api/v1, built from the same allow-lists the routes use."""
+def _parameters(model: type[m.Query], enums: dict[str, list[str]] | None = None) -> list[dict]:
+    """Query parameters from the model's JSON schema; ``enums`` narrows a parameter to the values
+    the site has (indicator ids, levels), ``type`` to its service types."""
+    schema = model.model_json_schema(by_alias=True)
+    out = []
+    for name, prop in schema["properties"].items():
+        branch = next((b for b in prop.get("anyOf", []) if b.get("type") != "null"), None)
+        param_schema = {k: v for k, v in (branch or prop).items() if k not in ("title", "default")}
+        if "enum" in param_schema or "const" in param_schema:
+            param_schema.setdefault("type", "string")
+        values = (enums or {}).get(name)
+        if values:
+            if name == "type":
+                alternatives = "|".join(values)
+                param_schema["pattern"] = f"^(?:{alternatives})(?:,(?:{alternatives}))*$"
+            else:
+                param_schema = {"type": "string", "enum": list(values)}
+        param = {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": prop.get("description", ""),
+            "schema": param_schema,
+        }
+        if prop.get("examples"):
+            param["example"] = prop["examples"][0]
+        out.append(param)
+    return out
 
-    def q(name: str, description: str, enum=None, example=None) -> dict:
-        schema: dict = {"type": "string"}
-        if enum:
-            schema["enum"] = list(enum)
-        p = {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
-        if example is not None:
-            p["example"] = example
-        return p
 
-    common = [
-        q("lang", "Language of texts and messages", ("es", "en")),
-        q("format", "Response format", API_FORMATS),
-    ]
-    view_params = [
-        q(
-            "ind",
-            "Indicator id (see /indicators); the site's main indicator when left out",
-            example="pe_denuncias_vcm",
-        ),
-        q(
-            "area",
-            "Official territorial code (Peru: ubigeo of 2, 4 or 6 digits); the country when left out",
-            example="15",
-        ),
-        q("from", "First period, YYYY-MM (monthly) or YYYY (yearly)", example="2024-01"),
-        q("to", "Last period, YYYY-MM or YYYY", example="2025-02"),
-        q(
-            "measure",
-            "count; rate per 100,000 where there is a population; or smoothed: the rate, with district "
-            "areas given the empirical Bayes smoothed rate as their value",
-            ("count", "rate", urlstate.SMOOTHED),
-        ),
-        q("step", "Step of the time series (monthly indicators)", ("month", "year")),
-        q("compare", f"Up to {urlstate.MAX_COMPARE} territorial codes, comma separated (series only)"),
-        q(
-            "group",
-            "A territory group id (data/groups/): keeps the sub-areas in the group (observations only)",
-            example="lima_callao",
-        ),
-        *[
-            q(b, f"Breakdown value for {b} (see the indicator's breakdowns); total when left out")
-            for b in BREAKDOWNS
-        ],
-    ]
-    error = {
-        "description": "Invalid parameter: the message says which and why",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-    limited = {
-        "description": "Too many requests from this client: wait and retry",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
+def openapi_document(server: str = "", ctx: Context | None = None) -> dict:
+    """The OpenAPI 3.1 description of /api/v1, generated from ``api_models``; with ``ctx``, the
+    site's indicator ids, levels and service types are enums."""
+    enums: dict[str, list[str]] = {}
+    if ctx is not None:
+        from observatory import services
 
-    def op(summary: str, description: str, params: list, schema: str) -> dict:
+        enums["ind"] = [ind.id for ind in explore.catalogue(ctx)]
+        enums["level"] = list(explore.territories(ctx).levels)
+        try:
+            enums["type"] = list(services.directory(ctx).all_types)
+        except Exception:  # noqa: BLE001 - no directory loaded: the pattern alone
+            log.info("no service directory for the OpenAPI enums", exc_info=True)
+    _, schemas = models_json_schema(
+        [(model, "serialization") for model in m.RESPONSES], ref_template="#/components/schemas/{model}"
+    )
+
+    def ref(model: type[BaseModel]) -> dict:
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    def failure(description: str) -> dict:
+        return {"description": description, "content": {"application/json": {"schema": ref(m.Error)}}}
+
+    def op(summary: str, description: str, params: list, schema: type[BaseModel]) -> dict:
         return {
             "get": {
                 "summary": summary,
@@ -397,117 +434,86 @@ def openapi_document(server: str = "") -> dict:
                     "200": {
                         "description": "OK",
                         "content": {
-                            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+                            "application/json": {"schema": ref(schema)},
                             "text/csv": {"schema": {"type": "string"}},
                         },
                     },
-                    "400": error,
-                    "429": limited,
+                    "400": failure("A request outside this document: the message names the parameter"),
+                    "404": failure("A well-formed code or id of something that does not exist"),
+                    "422": failure("Well-formed values that do not go together (coverage, breakdowns)"),
+                    "429": failure("Too many requests from this client: wait and retry"),
                 },
             }
         }
 
-    cell = {
-        "type": "object",
-        "description": "One published cell. status is value | zero | suppressed | no_data; count and rate are null "
-        "unless status is value or zero (a suppressed cell never carries a number).",
-        "additionalProperties": True,
-        "properties": {
-            "code": {"type": "string"},
-            "name": {"type": "string"},
-            "status": {"type": "string", "enum": ["value", "zero", "suppressed", "no_data"]},
-            "count": {"type": ["number", "null"]},
-            "rate": {"type": ["number", "null"]},
-        },
-    }
-    table = {
-        "type": "object",
-        "properties": {
-            "indicator": {"type": "string"},
-            "view": {"type": "object"},
-            "disclosure": {"type": "object"},
-            "source": {"type": "object"},
-            "permalink": {"type": "string"},
-            "columns": {"type": "array", "items": {"type": "string"}},
-            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Cell"}},
-        },
-    }
+    view_params = _parameters(m.ViewQuery, enums)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Observatory API",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": "Read-only access to the observatory's published tables. The filters and the "
             "statistical disclosure rule are the same as the web interface's; limits per client apply.",
         },
         "servers": [{"url": server + "/api/v1"}] if server else [{"url": "/api/v1"}],
         "paths": {
             "/indicators": op(
-                "Indicators", "The indicator catalogue with coverage and sources.", common, "List"
+                "Indicators",
+                "The indicator catalogue with coverage and sources.",
+                _parameters(m.Query),
+                m.IndicatorsResponse,
             ),
             "/territories": op(
                 "Territories",
                 "Territories with their official codes.",
-                [*common, q("level", "Only this level"), q("parent", "Only the children of this code")],
-                "List",
+                _parameters(m.TerritoriesQuery, enums),
+                m.TerritoriesResponse,
             ),
             "/observations": op(
                 "Observations by area",
                 "The sub-areas of a view (the page's map, ranking and table).",
-                [*view_params, *common],
-                "Table",
+                view_params,
+                m.TableResponse,
             ),
             "/series": op(
                 "Time series",
                 "The lines of a view's time series: the area, its parents and compared areas.",
-                [*view_params, *common],
-                "Table",
+                view_params,
+                m.TableResponse,
             ),
             "/services": op(
                 "Service points",
                 "Service points (of the chosen types) per sub-area of an area, per 100,000 women and cases per "
                 "point, and the districts without any point. Shelters are counted, never located.",
-                [
-                    q(
-                        "area",
-                        "Official territorial code (default: the site's region or country)",
-                        example="15",
-                    ),
-                    q("type", "Comma-separated service types (default: every type)", example="CEM,SAR"),
-                    *common,
-                ],
-                "List",
+                _parameters(m.ServicesQuery, enums),
+                m.ServicesResponse,
             ),
             "/openapi.json": {
-                "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI document"}}}
+                "get": {
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
             },
         },
-        "components": {
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
-                },
-                "List": {
-                    "type": "object",
-                    "properties": {"lang": {"type": "string"}, "data": {"type": "array"}},
-                },
-                "Cell": cell,
-                "Table": table,
-            }
-        },
+        "components": {"schemas": schemas["$defs"]},
     }
 
 
 # --------------------------------------------------------------------------- downloads
 
 
-@lru_cache(maxsize=64)
-def _export(
-    ctx: Context, version, view: View, chart: str, fmt: str, size: str, url: str, today: dt.date
-) -> bytes:
-    """One download, cached per warehouse version, view, format, size, link and day."""
-    return exports.export(ctx, view, chart, fmt, size, url, today)
+def _export(ctx: Context, view: View, chart: str, fmt: str, size: str, url: str, today: dt.date) -> bytes:
+    """One download, remembered by the warehouse's snapshot per view, format, size, link and day."""
+    return explore.remembered(
+        ctx,
+        ("export", view, chart, fmt, size, url, today),
+        lambda: exports.export(ctx, view, chart, fmt, size, url, today),
+    )
 
 
 @downloads.get("/<name>")
@@ -550,7 +556,7 @@ def download(name: str):
         return bad_request(exc, False)
     today = dt.date.today()
     try:
-        body = _export(ctx, queries.stamp(ctx.warehouse), view, chart, fmt, size, permalink(ctx, view), today)
+        body = _export(ctx, view, chart, fmt, size, permalink(ctx, view), today)
     except Exception:
         if fmt not in exports.IMAGE_FORMATS:
             raise

@@ -8,8 +8,6 @@ context, so the callback only connects them.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from observatory import explore
 from observatory.explore import Context, View
 from observatory.i18n import period_label, t, t_or
@@ -56,17 +54,21 @@ def measure_options(view: View, lang: str) -> list[dict]:
     ]
 
 
-def period_options(view: View, lang: str) -> list[dict]:
+def period_options(ctx: Context, view: View, lang: str) -> list[dict]:
+    """The periods the view's indicator covers, newest first: the same for every view of it (a
+    hundred labels, built once per warehouse version rather than per request)."""
     ind = view.indicator
     if ind.first_period is None:
         return []
-    return list(_period_options(ind.first_period, ind.last_period, ind.granularity, lang))
+    key = ("period_options", ind.first_period, ind.last_period, ind.granularity, lang)
+    return list(
+        explore.kept(
+            ctx, key, lambda: _period_options(ind.first_period, ind.last_period, ind.granularity, lang)
+        )
+    )
 
 
-@lru_cache(maxsize=64)
 def _period_options(first, last, granularity: str, lang: str) -> tuple[dict, ...]:
-    """The periods an indicator covers, newest first: the same for every view of it (a hundred
-    labels, built once rather than per request). Shared: callers must not change them."""
     step = "year" if granularity == "year" else "month"
     grid = explore.period_grid(first, last, step)
     return tuple(option(period_label(p, step, lang), explore.period_text(p, granularity)) for p in grid)[::-1]
@@ -80,12 +82,16 @@ def breakdown_label(name: str, value: str, lang: str) -> str:
     return t_or(f"breakdown_values.{name}.{value}", lang, value.replace("_", " ").capitalize())
 
 
-@lru_cache(maxsize=1024)
-def _children_options(terr: explore.Territories, parent: str | None) -> tuple[dict, ...]:
-    """The picker options of ``parent``'s children, by name: the same for every view under it
-    (``terr`` is read once per warehouse version). Shared: callers must not change them."""
-    codes = terr.children(parent) if parent else []
-    return tuple(option(name, code) for code, name in terr.options(codes))
+def _children_options(ctx: Context, parent: str | None) -> tuple[dict, ...]:
+    """The picker options of ``parent``'s children, by name: the same for every view under it,
+    kept once per warehouse version. Shared: callers must not change them."""
+
+    def build() -> tuple[dict, ...]:
+        terr = explore.territories(ctx)
+        codes = terr.children(parent) if parent else []
+        return tuple(option(name, code) for code, name in terr.options(codes))
+
+    return explore.kept(ctx, ("children_options", parent), build)
 
 
 def _territory(ctx: Context, view: View, lang: str) -> dict:
@@ -114,7 +120,7 @@ def _territory(ctx: Context, view: View, lang: str) -> dict:
         parent = chain[depth - 1] if len(chain) >= depth else None
         value = chain[depth] if len(chain) > depth else None
         out[level] = {
-            "options": list(_children_options(terr, parent)),
+            "options": list(_children_options(ctx, parent)),
             "value": value,
             "hidden": False,
             "disabled": parent is None,
@@ -151,7 +157,7 @@ def compare_options(ctx: Context, view: View, lang: str, search: str = "") -> li
 def values(ctx: Context, view: View) -> dict:
     """Every control's options and value for ``view``, keyed by the names of ``CONTROL_IDS``."""
     lang = view.lang
-    periods = period_options(view, lang)
+    periods = period_options(ctx, view, lang)
     out = {
         "indicator": {"options": indicator_options(ctx, lang), "value": view.indicator.id},
         "measure": {

@@ -1,19 +1,19 @@
 """The explore page (home): its layout from the URL, and the callbacks that keep page and URL in step.
 
-The URL is the single source of truth. One callback (``sync``) turns a reader's change of a
-control, or a click on the map, into a new query string, and a new query string (a link, the
-back button) into control values. The cards each read the query string, call one function of
-``explore`` and one of ``figures``. The page is laid out once per visit: Dash Pages' router
-re-runs ``layout`` when the query string changes, and ``layout`` declines (``no_update``)
-when only the query string changed, so focus, scroll position and the map's geometry stay.
+The URL is the single source of truth, and an interaction is one request. One server callback
+(``view``, its body ``on_view``) turns a reader's change of a control, a click on the map, or a
+new query string (a link inside the page, the back button) into the new query string, the
+controls and every card of the new view (a ``Patch`` of the map's values when its areas stay).
+In the browser, clientside callbacks keep the address in step (the page's own ``dcc.Location``
+pushes the query string; in-page links and the back button reach only that Location, never
+Dash Pages' router), sort the table and fetch the next level's boundaries ahead of the click.
+The page is laid out once per visit; ``layout`` still declines (``no_update``) if Dash Pages'
+router runs for a change of the query string alone.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import threading
-from functools import lru_cache
 from urllib.parse import urlencode
 
 import dash
@@ -23,7 +23,7 @@ from dash import ALL, Input, Output, Patch, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from observatory import components as ui
-from observatory import controls, explore, exports, figures, queries, urlstate
+from observatory import controls, explore, exports, figures, urlstate
 from observatory.db import WarehouseUnavailable
 from observatory.explore import Context, View
 from observatory.i18n import lang_or_default, number, percent, period_range_label, t
@@ -325,15 +325,18 @@ def build(ctx: Context, view: View):
         "ranking",
         t("ranking.title", lang),
         ui.chart_unit(view, "ranking"),
-        html.Div(
-            dcc.Graph(
-                id="ranking",
-                config={"displaylogo": False, "staticPlot": False},
-                figure=figures.empty_figure(""),
+        [
+            html.Div(
+                dcc.Graph(
+                    id="ranking",
+                    config={"displaylogo": False, "staticPlot": False},
+                    figure=figures.empty_figure(""),
+                ),
+                role="figure",  # ranks the map's values: the map's summary in words, and the table below
+                **{"aria-labelledby": "ranking-title", "aria-describedby": "map-summary"},
             ),
-            role="figure",  # ranks the map's values: the same summary, and the table below
-            **{"aria-labelledby": "ranking-title", "aria-describedby": "map-summary"},
-        ),
+            html.P(id="ranking-unranked", className="ranking-note"),
+        ],
         ui.card_meta(ind, lang),
         actions=menu("ranking", t("ranking.title", lang), lang),
     )
@@ -391,7 +394,14 @@ def build(ctx: Context, view: View):
             ],
             className="share",
         ),
-        dcc.Location(id=LOCATION, refresh="callback-nav"),
+        # The page's own Location: it pushes the query strings the view callback returns into
+        # the browser's history without telling Dash Pages (refresh=False), so an interaction
+        # never lays the page out again. Its props are those of the address the page was laid
+        # out for, so it sends nothing when it mounts (the view callback's first call fills the cards).
+        dcc.Location(id=LOCATION, refresh=False, **_address()),
+        dcc.Store(id="geo-next"),
+        dcc.Store(id="url-seen"),
+        dcc.Store(id="compare-search"),
         dcc.Store(id="map-key"),
         dcc.Store(id="viewport"),
         dcc.Store(id="table-sort", data={"col": "shown", "desc": True}),
@@ -405,6 +415,22 @@ def build(ctx: Context, view: View):
     except WarehouseUnavailable:
         pass
     return ui.page(ctx.site, lang, "explore", lang_href(ctx, view), body, sources)
+
+
+def _address() -> dict:
+    """pathname, search and hash of the address Dash Pages lays the page out for (as the browser
+    holds them); empty outside a request (tests, the validation layout)."""
+    try:
+        inputs = dash.ctx.inputs
+    except Exception:  # called outside a callback
+        inputs = {}
+    pathname = inputs.get(f"{PAGES_LOCATION}.pathname")
+    search = inputs.get(f"{PAGES_LOCATION}.search")
+    return {
+        "pathname": pathname if isinstance(pathname, str) else "/",
+        "search": search if isinstance(search, str) else "",
+        "hash": "",
+    }
 
 
 # --------------------------------------------------------------------------- view pieces
@@ -539,79 +565,11 @@ def geo_url(country: str, level: str) -> str:
     return dash.get_relative_path(f"/geo/{country.lower()}-{level}.geojson")
 
 
-# --------------------------------------------------------------------------- callbacks
-
-
 # --------------------------------------------------------------------------- callback bodies
-# Plain functions of (context, inputs) -> outputs, so tests call them directly; the Dash
-# callbacks registered below only pass the inputs in and the outputs out.
+# Plain functions of (context, inputs) -> outputs, so tests call them directly; the one Dash
+# callback registered below (``view``) passes the inputs in and every card's outputs out.
 
 
-VIEW_CACHE_SIZE = 128  # per callback body and worker
-
-
-def _frozen(value):
-    """A hashable stand-in for callback inputs (JSON: dicts, lists, scalars)."""
-    if isinstance(value, dict):
-        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(v) for v in value)
-    return value
-
-
-def _per_view(fn):
-    """Keep a callback body's result per warehouse version, day and inputs (issue 6).
-
-    Readers of one link, the back button and a second worker thread all ask for the same views:
-    they are served from memory (bench/interactions.py measures both paths). Results are
-    shared, so callers must not change them. ``cache_clear()`` forgets them all.
-    """
-    cached = lru_cache(maxsize=VIEW_CACHE_SIZE)(
-        lambda ctx, version, day, frozen, args, kwargs: fn(ctx, *args.value, **kwargs.value)
-    )
-    computing: dict = {}  # key -> lock: a view asked by several threads at once is computed once
-    guard = threading.Lock()
-
-    def wrapped(ctx, *args, **kwargs):
-        try:
-            frozen = _frozen([args, kwargs])
-            hash(frozen)
-        except TypeError:  # anything unexpected is computed, never cached
-            return fn(ctx, *args, **kwargs)
-        key = (ctx, queries.stamp(ctx.warehouse), dt.date.today(), frozen)
-        with guard:
-            lock = computing.setdefault(key, threading.Lock())
-        try:
-            with lock:
-                return cached(*key, _Opaque(args), _Opaque(kwargs))
-        finally:
-            with guard:
-                computing.pop(key, None)
-
-    wrapped.__name__, wrapped.__doc__, wrapped.cache_clear = fn.__name__, fn.__doc__, cached.cache_clear
-    return wrapped
-
-
-class _Opaque:
-    """Carries the original arguments through lru_cache without taking part in its key."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _Opaque)
-
-
-SYNC_INPUTS = {
-    "search": Input(LOCATION, "search"),
-    "click": Input("map", "clickData"),
-    **{name: Input(cid, "value") for name, cid in controls.CONTROL_IDS},
-}
 SYNC_OUTPUTS = {"search": Output(LOCATION, "search")}
 for _name, _cid in controls.CONTROL_IDS:
     SYNC_OUTPUTS[f"{_name}.value"] = Output(_cid, "value")
@@ -628,7 +586,6 @@ def view_of(ctx: Context, search: str | None) -> View:
     return explore.resolve(ctx, urlstate.parse(search if isinstance(search, str) else ""))
 
 
-@_per_view
 def on_sync(ctx: Context, trigger, search: str | None, click=None, **values) -> dict:
     """A control or a map click -> a new query string; a new query string -> the controls.
 
@@ -673,7 +630,6 @@ def on_sync(ctx: Context, trigger, search: str | None, click=None, **values) -> 
     return out
 
 
-@_per_view
 def on_header(ctx: Context, search: str | None, host_url: str = "") -> tuple:
     """Title, subtitle, breadcrumb, notices, key figures, language link, share link, card units and
     source lines (an indicator change within the page changes the source, release and update date)."""
@@ -713,7 +669,6 @@ def map_size(viewport) -> tuple[int, int]:
     return width - 42, 360
 
 
-@_per_view
 def on_map(ctx: Context, search: str | None, drawn: str | None, geo_url_of=None, viewport=None) -> tuple:
     """The map: a full figure when its areas change, else a ``Patch`` of values only; plus the
     legend, the text summary and the areas without a polygon. ``viewport`` is the browser
@@ -764,7 +719,6 @@ def on_map(ctx: Context, search: str | None, drawn: str | None, geo_url_of=None,
     return (fig, key, False, False, None, True, legend, summary, listed)
 
 
-@_per_view
 def on_series(ctx: Context, search: str | None):
     """The time series figure."""
     view = view_of(ctx, search)
@@ -773,7 +727,6 @@ def on_series(ctx: Context, search: str | None):
     return exports.series_chart(ctx, view)
 
 
-@_per_view
 def on_series_table(ctx: Context, search: str | None, clicks=0):
     """The series as a table, once its details are open: ``clicks`` on the summary, odd = open.
     Closed, nothing is sent (a stale table never shows when it opens again)."""
@@ -786,21 +739,16 @@ def on_series_table(ctx: Context, search: str | None, clicks=0):
     return ui.series_table_component(table, view.state.measure, view.state.step, view.lang)
 
 
-@_per_view
 def on_ranking(ctx: Context, search: str | None, sort: dict | None) -> tuple:
-    """The ranking figure and the sortable table of the same values."""
-    colours = figures.Colours.from_site(ctx.site)
+    """The ranking figure (``exports.ranking_chart``: the one the embed and downloads draw) and
+    the sortable table of the same values."""
     sort = sort if isinstance(sort, dict) else None
     view = view_of(ctx, search)
     table = explore.in_group(ctx, view, explore.area_table(ctx, view))
     lang, measure = view.lang, view.state.measure
     if table.empty:
         return figures.empty_figure(t("summary.none", lang)), html.P(t("summary.none", lang))
-    unit = ui.chart_unit(view, "ranking")
-    edges = figures.class_breaks(table["shown"])
-    fig = figures.ranking_figure(
-        table, edges=edges, colours=colours, measure=measure, unit=unit, lang=lang, highlight=view.highlight
-    )
+    fig, _ = exports.ranking_chart(ctx, view, sort)
     defaults = explore.defaults(ctx, view.indicator)
     table_component = ui.area_table_component(
         table,
@@ -815,21 +763,20 @@ def on_ranking(ctx: Context, search: str | None, sort: dict | None) -> tuple:
     return fig, table_component
 
 
-def on_sort(trigger, clicks, sort: dict | None) -> dict:
-    """A click on a column heading: sort by it, or flip the order when it is already the key."""
-    if (
-        not isinstance(trigger, dict)
-        or not isinstance(trigger.get("col"), str)
-        or not isinstance(clicks, list)
-    ):
-        raise PreventUpdate
-    if not any(clicks):
-        raise PreventUpdate
-    col = trigger["col"]
-    current = sort if isinstance(sort, dict) else {}
-    if current.get("col") == col:
-        return {"col": col, "desc": not current.get("desc", True)}
-    return {"col": col, "desc": col != "name"}
+def on_ranking_note(ctx: Context, search: str | None, sort: dict | None):
+    """The line under the ranking: the areas it does not draw and, for a long ranking, how many
+    it leaves out, with a link to the table that lists them all."""
+    view = view_of(ctx, search)
+    ranking, _ = exports.ranking_view(ctx, view, sort if isinstance(sort, dict) else None)
+    text = figures.unranked_text(ranking, view.state.measure, ui.chart_unit(view, "ranking"), view.lang)
+    if not text:
+        return None
+    link = (
+        [" ", html.A(t("ranking.see_all", view.lang), href="#table-card", className="ranking-note__link")]
+        if ranking.left_out
+        else []
+    )
+    return [text, *link]
 
 
 def on_download(ctx: Context, search: str | None, host_url: str = "") -> dict:
@@ -853,7 +800,6 @@ for _card in MENU_CARDS:
     DOWNLOAD_OUTPUTS[f"{_card}-cite"] = Output(f"{_card}-cite", "value")
 
 
-@_per_view
 def on_downloads(ctx: Context, search: str | None, host_url: str = "", path_of=lambda p: p) -> dict:
     """The download menus of every card for the URL: file links, permalink, embed snippet, citation.
 
@@ -889,6 +835,129 @@ def embed_snippet(src: str, title: str) -> str:
     return snippet(src, title)
 
 
+HEADER_KEYS = (
+    "view-title",
+    "view-subtitle",
+    "breadcrumb",
+    "notices",
+    "key-figures",
+    "lang-switch",
+    "share-url",
+    *(f"{card}-unit" for card in MENU_CARDS),
+    *(f"{card}-meta" for card in MENU_CARDS),
+)
+MAP_KEYS = (
+    "map.figure",
+    "map-key.data",
+    "map-wrap.hidden",
+    "map-hint.hidden",
+    "map-message.children",
+    "map-message.hidden",
+    "map-legend.children",
+    "map-summary.children",
+    "map-unmapped.children",
+)
+# Every output of the one callback an interaction makes: the URL, the controls, every card, the
+# download menus and the next boundary layer to fetch. Keys name "component.property" (a bare
+# component id: its children, or a header output's prop as in on_header).
+VIEW_OUTPUTS: dict[str, Output] = {
+    **SYNC_OUTPUTS,
+    "compare.options": Output("f-compare", "options"),
+    **{
+        key: Output(key, "value" if key == "share-url" else "href" if key == "lang-switch" else "children")
+        for key in HEADER_KEYS
+    },
+    **{key: Output(*key.split(".")) for key in MAP_KEYS},
+    "series.figure": Output("series", "figure"),
+    "series-table.children": Output("series-table", "children"),
+    "ranking.figure": Output("ranking", "figure"),
+    "area-table.children": Output("area-table", "children"),
+    "ranking-unranked.children": Output("ranking-unranked", "children"),
+    **DOWNLOAD_OUTPUTS,
+    "geo-next.data": Output("geo-next", "data"),
+}
+VIEW_INPUTS = {
+    "search": Input(LOCATION, "search"),
+    "click": Input("map", "clickData"),
+    "sort": Input("table-sort", "data"),
+    "table_clicks": Input("series-table-toggle", "n_clicks"),
+    "viewport": Input("viewport", "data"),
+    **{name: Input(cid, "value") for name, cid in controls.CONTROL_IDS},
+}
+VIEW_STATE = {"drawn": State("map-key", "data")}
+
+
+def next_layers(ctx: Context, view: View, geo_url_of=None) -> list[str]:
+    """The boundary layer a click on the map opens (the level below the map's, when the indicator
+    has data there): the browser fetches it while the reader looks at this one."""
+    geo_url_of = geo_url_of or geo_url
+    if ctx.boundaries is None or view.map_level is None or view.map_country != ctx.country:
+        return []
+    terr, ind = explore.territories(ctx), view.indicator
+    finest = ind.finest_level if ind.finest_level in terr.levels else "country"
+    below = terr.below(view.map_level)
+    if below is None or terr.depth(below) > terr.depth(finest):
+        return []
+    try:
+        if ctx.boundaries.layer_path(view.map_country, below) is None:
+            return []
+    except (FileNotFoundError, KeyError, ValueError):
+        return []
+    return [geo_url_of(view.map_country, below)]
+
+
+def on_view(
+    ctx: Context,
+    trigger,
+    search: str | None,
+    *,
+    click=None,
+    sort=None,
+    table_clicks=0,
+    viewport=None,
+    drawn: str | None = None,
+    host_url: str = "",
+    path_of=lambda p: p,
+    geo_url_of=None,
+    **values,
+) -> dict:
+    """One interaction, one response: keyed like ``VIEW_OUTPUTS``, ``no_update`` where nothing changes.
+
+    ``trigger`` is the id of what changed: a control or the map (a new query string, then every
+    card of the new view), ``url`` (a link, the back button: the controls and every card),
+    ``table-sort`` (the ranking and the table, in the new order) or ``series-table-toggle`` (the series table only). The
+    warehouse's snapshot is taken once, here, and every card of the response reads it.
+    """
+    ctx = explore.pin(ctx)
+    out: dict = dict.fromkeys(VIEW_OUTPUTS, no_update)
+    if trigger == "series-table-toggle":
+        out["series-table.children"] = on_series_table(ctx, search, table_clicks)
+        return out
+    if trigger == "table-sort":  # the ranking follows the table's order
+        out["ranking.figure"], out["area-table.children"] = on_ranking(ctx, search, sort)
+        out["ranking-unranked.children"] = on_ranking_note(ctx, search, sort)
+        return out
+    control = (
+        trigger if trigger == "map" or any(cid == trigger for _, cid in controls.CONTROL_IDS) else LOCATION
+    )
+    sync = on_sync(ctx, control, search, click, **values)
+    out.update(sync)
+    if control != LOCATION and sync["search"] is no_update:
+        return out  # the control shows the view already shown: the cards stay
+    shown = search if sync["search"] is no_update else sync["search"]
+    view = view_of(ctx, shown)
+    out.update(zip(HEADER_KEYS, on_header(ctx, shown, host_url), strict=True))
+    out.update(zip(MAP_KEYS, on_map(ctx, shown, drawn, geo_url_of, viewport), strict=True))
+    out["series.figure"] = on_series(ctx, shown)
+    out["series-table.children"] = on_series_table(ctx, shown, table_clicks)
+    out["ranking.figure"], out["area-table.children"] = on_ranking(ctx, shown, sort)
+    out["ranking-unranked.children"] = on_ranking_note(ctx, shown, sort)
+    out.update(on_downloads(ctx, shown, host_url, path_of))
+    out["compare.options"] = controls.compare_options(ctx, view, view.lang, "")
+    out["geo-next.data"] = next_layers(ctx, view, geo_url_of)
+    return out
+
+
 def _guard(fn):
     """A warehouse being replaced or missing never shows a traceback: the card keeps its content."""
 
@@ -903,95 +972,105 @@ def _guard(fn):
     return wrapped
 
 
+# In the browser. The URL and the page stay in step without Dash Pages: the explore page's own
+# Location (refresh=False) pushes the query string the view callback returns, and an in-page link
+# (dcc.Link: the breadcrumb) or the back button, which would also make Dash Pages lay the page out
+# again, is caught by assets/explore-history.js before Dash's Locations see it and handed to this
+# page's Location alone. That script reads the path and query string the page shows from
+# ``window.observatoryExplore``, which these two callbacks keep (the first, once per visit, also
+# gives the window's size for the map: it fits its areas at the size it is drawn).
+HISTORY_JS = """function(pathname) {
+    window.observatoryExplore = {pathname: pathname, search: window.location.search};
+    return [window.innerWidth, window.innerHeight];
+}"""
+SHOWN_JS = """function(search) {
+    if (window.observatoryExplore) { window.observatoryExplore.search = search || ''; }
+    return window.dash_clientside.no_update;
+}"""
+
+# A click on a column heading: sort by it, or flip the order when it is already the key (no
+# request of its own: the view callback gets the new order).
+SORT_JS = """function(clicks, sort) {
+    var dc = window.dash_clientside, trigger = dc.callback_context.triggered_id;
+    if (!trigger || typeof trigger.col !== 'string' || !Array.isArray(clicks) || !clicks.some(Boolean)) {
+        return dc.no_update;
+    }
+    var current = sort || {};
+    if (current.col === trigger.col) {
+        return {col: trigger.col, desc: !(current.desc === undefined ? true : current.desc)};
+    }
+    return {col: trigger.col, desc: trigger.col !== 'name'};
+}"""
+
+# The next boundary layer, fetched and parsed while the reader looks at this map, into the store
+# plotly.js reads a choropleth's GeoJSON URL from (window.PlotlyGeoAssets): a click that drills
+# down draws at once. The file is also kept by the browser's HTTP cache (Cache-Control).
+PREFETCH_JS = """function(urls) {
+    var assets = window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};
+    (urls || []).forEach(function(url) {
+        if (assets[url]) { return; }
+        assets[url] = 'pending';
+        fetch(url, {credentials: 'same-origin'})
+            .then(function(r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+            .then(function(geo) { assets[url] = geo; })
+            .catch(function() { delete assets[url]; });
+    });
+    return window.dash_clientside.no_update;
+}"""
+
+
 def register_callbacks(app: dash.Dash, ctx: Context) -> None:
     """Connect the explore page's controls, URL and cards (``ctx`` is bound into each callback)."""
     from observatory import services
 
     services.register_callbacks(app, ctx)  # the services page (/servicios)
 
-    @app.callback(output=SYNC_OUTPUTS, inputs=SYNC_INPUTS, prevent_initial_call=True)
-    @_guard
-    def sync(search, click, **values):
-        return on_sync(ctx, dash.ctx.triggered_id, search, click, **values)
-
-    @app.callback(
-        Output("view-title", "children"),
-        Output("view-subtitle", "children"),
-        Output("breadcrumb", "children"),
-        Output("notices", "children"),
-        Output("key-figures", "children"),
-        Output("lang-switch", "href"),
-        Output("share-url", "value"),
-        *(Output(f"{card}-unit", "children") for card in MENU_CARDS),
-        *(Output(f"{card}-meta", "children") for card in MENU_CARDS),
-        Input(LOCATION, "search"),
-    )
-    def header(search):
+    @app.callback(output=VIEW_OUTPUTS, inputs=VIEW_INPUTS, state=VIEW_STATE)
+    def view(search, click, sort, table_clicks, viewport, drawn, **values):
+        host = flask.request.host_url + dash.get_relative_path("/").lstrip("/")
         try:
-            return on_header(ctx, search, flask.request.host_url + dash.get_relative_path("/").lstrip("/"))
-        except WarehouseUnavailable:
-            lang = lang_or_default(urlstate.parse(search or "").lang)
-            msg = html.P(t("maintenance.text", lang), className="notice notice--error")
-            return (no_update, no_update, no_update, msg) + (no_update,) * (3 + 2 * len(MENU_CARDS))
+            return on_view(
+                ctx,
+                dash.ctx.triggered_id,
+                search,
+                click=click,
+                sort=sort,
+                table_clicks=table_clicks,
+                viewport=viewport,
+                drawn=drawn,
+                host_url=host,
+                path_of=dash.get_relative_path,
+                **values,
+            )
+        except WarehouseUnavailable as exc:
+            log.warning("warehouse unavailable during a callback: %s", exc)
+            lang = lang_or_default(urlstate.parse(search if isinstance(search, str) else "").lang)
+            out = dict.fromkeys(VIEW_OUTPUTS, no_update)
+            out["notices"] = html.P(t("maintenance.text", lang), className="notice notice--error")
+            return out
 
-    @app.callback(
-        Output("map", "figure"),
-        Output("map-key", "data"),
-        Output("map-wrap", "hidden"),
-        Output("map-hint", "hidden"),
-        Output("map-message", "children"),
-        Output("map-message", "hidden"),
-        Output("map-legend", "children"),
-        Output("map-summary", "children"),
-        Output("map-unmapped", "children"),
-        Input(LOCATION, "search"),
-        Input("viewport", "data"),
-        State("map-key", "data"),
-    )
-    @_guard
-    def map_card(search, viewport, drawn):
-        return on_map(ctx, search, drawn, viewport=viewport)
-
-    @app.callback(Output("series", "figure"), Input(LOCATION, "search"))
-    @_guard
-    def series_card(search):
-        return on_series(ctx, search)
-
-    @app.callback(
-        Output("series-table", "children"),
-        Input(LOCATION, "search"),
-        Input("series-table-toggle", "n_clicks"),
-    )
-    @_guard
-    def series_table_card(search, clicks):
-        return on_series_table(ctx, search, clicks)
-
-    @app.callback(
-        Output("ranking", "figure"),
-        Output("area-table", "children"),
-        Input(LOCATION, "search"),
-        Input("table-sort", "data"),
-    )
-    @_guard
-    def ranking_card(search, sort):
-        return on_ranking(ctx, search, sort)
-
-    @app.callback(
-        Output("table-sort", "data"),
-        Input({"type": "sort", "col": ALL}, "n_clicks"),
-        State("table-sort", "data"),
+    # What a reader types in the comparison picker, when there is something to search for (the
+    # picker clears its text when it closes: that costs no request).
+    app.clientside_callback(
+        """function(text) {
+            return (typeof text === 'string' && text.trim()) ? text : window.dash_clientside.no_update;
+        }""",
+        Output("compare-search", "data"),
+        Input("f-compare", "search_value"),
         prevent_initial_call=True,
     )
-    def sort_table(clicks, sort):
-        return on_sort(dash.ctx.triggered_id, clicks, sort)
 
     @app.callback(
-        Output("f-compare", "options"), Input("f-compare", "search_value"), Input(LOCATION, "search")
+        Output("f-compare", "options", allow_duplicate=True),
+        Input("compare-search", "data"),
+        State(LOCATION, "search"),
+        prevent_initial_call=True,
     )
     @_guard
     def compare_search(text, search):
-        view = view_of(ctx, search)
-        return controls.compare_options(ctx, view, view.lang, text or "")
+        pinned = explore.pin(ctx)
+        view = view_of(pinned, search)
+        return controls.compare_options(pinned, view, view.lang, text or "")
 
     @app.callback(
         Output("download", "data"),
@@ -1003,20 +1082,19 @@ def register_callbacks(app: dash.Dash, ctx: Context) -> None:
     def download(n, search):
         if not n:
             raise PreventUpdate
-        return on_download(ctx, search, flask.request.host_url + dash.get_relative_path("/").lstrip("/"))
-
-    @app.callback(output=DOWNLOAD_OUTPUTS, inputs={"search": Input(LOCATION, "search")})
-    @_guard
-    def download_menus(search):
         host = flask.request.host_url + dash.get_relative_path("/").lstrip("/")
-        return on_downloads(ctx, search, host, dash.get_relative_path)
+        return on_download(explore.pin(ctx), search, host)
 
-    # The window's size, once per visit: the map fits its areas at the size it is drawn.
+    app.clientside_callback(HISTORY_JS, Output("viewport", "data"), Input(LOCATION, "pathname"))
     app.clientside_callback(
-        "function(_) { return [window.innerWidth, window.innerHeight]; }",
-        Output("viewport", "data"),
-        Input(LOCATION, "pathname"),
+        SORT_JS,
+        Output("table-sort", "data"),
+        Input({"type": "sort", "col": ALL}, "n_clicks"),
+        State("table-sort", "data"),
+        prevent_initial_call=True,
     )
+    app.clientside_callback(SHOWN_JS, Output("url-seen", "data"), Input(LOCATION, "search"))
+    app.clientside_callback(PREFETCH_JS, Output("geo-next", "clear_data"), Input("geo-next", "data"))
 
     # The tab's title follows the view (Dash Pages sets it once per page).
     app.clientside_callback(

@@ -129,7 +129,7 @@ class Warehouse:
             sources.append(
                 {
                     "name": s["name"],
-                    "release": s["release"],
+                    "release": None if pd.isna(s["release"]) else str(s["release"]),  # JSON has no NaN
                     "rows": int(s["rows"]),
                     "first_period": str(s["first_period"]),
                     "last_period": str(s["last_period"]),

@@ -3,21 +3,23 @@
 A view (indicator, period range, breakdown) shows a few cells of a larger table: every level
 of the territorial hierarchy and every breakdown value. Hiding must hold over that whole table,
 or a hidden district could be rebuilt from its province and its visible neighbours, or from a
-breakdown total. So the table is read whole, protected once, and cached per view.
+breakdown total. So the table is read whole, protected once, and remembered by the warehouse's
+snapshot per view (``observatory.snapshot``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
+from observatory import snapshot
 from observatory.db import Warehouse
 from observatory.schema import BREAKDOWNS, TOTAL
+from observatory.snapshot import Snapshot
 from observatory.stats import suppress_table
 
 
 def hidden_cells(
-    warehouse: Warehouse,
+    warehouse: Warehouse | Snapshot,
     *,
     indicator: str,
     country: str,
@@ -25,13 +27,14 @@ def hidden_cells(
     end: dt.date,
     k: int,
 ) -> frozenset[tuple[str, tuple[str, ...]]]:
-    """(territory code, breakdown values) of every hidden cell; cached per warehouse file and view."""
-    stamp = warehouse.path.stat().st_mtime_ns if warehouse.path.exists() else 0
-    return _hidden(warehouse, stamp, indicator, country, start, end, k)
+    """(territory code, breakdown values) of every hidden cell; remembered per snapshot and view."""
+    snap = snapshot.current(warehouse)
+    key = ("hidden", indicator, country, start, end, k)
+    return snap.memo.get(key, lambda: _hidden(snap.warehouse, indicator, country, start, end, k))
 
 
 def hidden_codes(
-    warehouse: Warehouse,
+    warehouse: Warehouse | Snapshot,
     *,
     indicator: str,
     country: str,
@@ -46,8 +49,7 @@ def hidden_codes(
     return {code for code, parts in cells if parts == wanted}
 
 
-@lru_cache(maxsize=512)
-def _hidden(warehouse, stamp, indicator, country, start, end, k):
+def _hidden(warehouse: Warehouse, indicator, country, start, end, k):
     frame = warehouse.run("disclosure_cells", indicator=indicator, country=country, start=start, end=end)
     if frame.empty:
         return frozenset()

@@ -9,22 +9,23 @@ publish the same cells.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from observatory import countries, disclosure, queries, stats
+from observatory import countries, disclosure, queries, snapshot, stats
 from observatory.config import Settings
 from observatory.db import Warehouse
 from observatory.i18n import lang_or_default, t
 from observatory.schema import BREAKDOWNS, LEVELS
 from observatory.site import Site
+from observatory.snapshot import Snapshot
 from observatory.urlstate import MAX_COMPARE, MAX_VALUE_LENGTH, ViewState, is_safe, to_search
 
 MEASURES = ("count", "rate")
@@ -75,12 +76,27 @@ SERIES_COLUMNS = [
 
 @dataclass(frozen=True, eq=False)
 class Context:
-    """What every view needs: the warehouse, settings, site identity and boundaries (may be None)."""
+    """What every view needs: the warehouse, settings, site identity and boundaries (may be None).
 
-    warehouse: Warehouse
+    ``warehouse`` is the live ``Warehouse`` (the app's context) or one version of it, a
+    ``Snapshot`` (a request's context, made by ``pin``): every view of a request then reads the
+    same version, and the warehouse's version is checked once, when the request pins it.
+    """
+
+    warehouse: Warehouse | Snapshot
     settings: Settings
     site: Site
     boundaries: Any = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The version of the warehouse this context reads (the current one, unless pinned)."""
+        return snapshot.current(self.warehouse)
+
+    @property
+    def key(self) -> tuple:
+        """What, besides the snapshot's version, a remembered view depends on."""
+        return (self.settings, id(self.site), id(self.boundaries))
 
     @property
     def country(self) -> str:
@@ -94,6 +110,23 @@ class Context:
     def level_label(self, level: str, lang: str) -> str:
         """What the country calls ``level`` (``Provincia`` in Peru, ``Municipio`` in El Salvador)."""
         return self.pack.label(level, lang_or_default(lang))
+
+
+def pin(ctx: Context) -> Context:
+    """``ctx`` reading the warehouse's current snapshot for the rest of a request."""
+    if isinstance(ctx.warehouse, Snapshot):
+        return ctx
+    return dataclasses.replace(ctx, warehouse=snapshot.current(ctx.warehouse))
+
+
+def kept(ctx: Context, key: tuple, compute: Callable[[], Any]):
+    """Reference data of the context's snapshot: computed once per warehouse version, never dropped."""
+    return ctx.snapshot.kept.get((ctx.key, *key), compute)
+
+
+def remembered(ctx: Context, key: tuple, compute: Callable[[], Any]):
+    """A view's table or figure in the snapshot's memo (the last ``Settings.memo_entries``)."""
+    return ctx.snapshot.memo.get((ctx.key, *key), compute)
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -186,10 +219,9 @@ class Catalogue:
 # --------------------------------------------------------------------------- territories
 
 
-@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """Lower case without accents, for searching and sorting names (Áncash next to Amazonas);
-    kept, as the same few thousand names are folded for every picker."""
+    ``Territories`` folds its names once."""
     return "".join(
         c for c in unicodedata.normalize("NFD", str(text).lower()) if unicodedata.category(c) != "Mn"
     )
@@ -219,6 +251,8 @@ class Territories:
             for c, p in zip(codes, f["parent_code"].tolist(), strict=True)
             if isinstance(p, str) and p != c and p in self._name
         }
+        self._folded = pd.Series([fold(n) for n in self._name.values()], index=self.frame.index, dtype=object)
+        self._fold = dict(zip(codes, self._folded.tolist(), strict=True))
 
     def __contains__(self, code: str) -> bool:
         return code in self._name
@@ -264,7 +298,10 @@ class Territories:
 
     def options(self, codes: Iterable[str]) -> list[tuple[str, str]]:
         """(code, name) sorted by name as a reader would (accents ignored)."""
-        return sorted(((c, self.name(c)) for c in codes), key=lambda p: (fold(p[1]), p[0]))
+        folded = self._fold
+        return sorted(
+            ((c, self.name(c)) for c in codes), key=lambda p: (folded.get(p[0]) or fold(p[1]), p[0])
+        )
 
     def label(self, code: str) -> str:
         """``Ancón (Lima, Lima)``: the name with its parents, for pickers across levels."""
@@ -280,7 +317,7 @@ class Territories:
             frame = frame[frame["country"] == self.country]
         if not needle:
             return []
-        names = frame["name"].map(fold)
+        names = self._folded.loc[frame.index]
         starts = frame.index[names.str.startswith(needle)].tolist()
         contains = frame.index[
             names.str.contains(needle, regex=False) & ~names.str.startswith(needle)
@@ -288,22 +325,22 @@ class Territories:
         return (starts + contains)[:limit]
 
 
-@lru_cache(maxsize=16)
-def _catalogue(ctx: Context, version) -> Catalogue:
-    return Catalogue(queries.indicators(ctx.warehouse, ctx.country), ctx.site.default_indicator)
-
-
-@lru_cache(maxsize=16)
-def _territories(ctx: Context, version) -> Territories:
-    return Territories(queries.territories(ctx.warehouse, ctx.country), ctx.country)
-
-
 def catalogue(ctx: Context) -> Catalogue:
-    return _catalogue(ctx, queries.stamp(ctx.warehouse))
+    """The indicators, once per warehouse version."""
+    return kept(
+        ctx,
+        ("catalogue",),
+        lambda: Catalogue(queries.indicators(ctx.warehouse, ctx.country), ctx.site.default_indicator),
+    )
 
 
 def territories(ctx: Context) -> Territories:
-    return _territories(ctx, queries.stamp(ctx.warehouse))
+    """The territories, once per warehouse version."""
+    return kept(
+        ctx,
+        ("territories",),
+        lambda: Territories(queries.territories(ctx.warehouse, ctx.country), ctx.country),
+    )
 
 
 @dataclass(frozen=True)
@@ -322,8 +359,7 @@ class Group:
         return self.descriptions[1] if lang == "en" else self.descriptions[0]
 
 
-@lru_cache(maxsize=16)
-def _groups(ctx: Context, version) -> dict[str, Group]:
+def _read_groups(ctx: Context) -> dict[str, Group]:
     frame = queries.group_members(ctx.warehouse, ctx.country)
     out = {}
     for gid, rows in frame.groupby("group_id", sort=True):
@@ -340,8 +376,8 @@ def _groups(ctx: Context, version) -> dict[str, Group]:
 
 
 def groups(ctx: Context) -> dict[str, Group]:
-    """The country's territory groups, by id."""
-    return _groups(ctx, queries.stamp(ctx.warehouse))
+    """The country's territory groups, by id (once per warehouse version)."""
+    return kept(ctx, ("groups",), lambda: _read_groups(ctx))
 
 
 def group_status(ctx: Context, group_id: str, codes: Iterable[str]) -> dict[str, str]:
@@ -379,12 +415,11 @@ def breakdown_options(ctx: Context, ind: Indicator) -> dict[str, list[str]]:
     """For each of the indicator's breakdowns, the values it takes (besides 'total')."""
     if not ind.breakdowns:
         return {}
-    found = _breakdown_values(ctx, queries.stamp(ctx.warehouse), ind.id)
+    found = kept(ctx, ("breakdown_values", ind.id), lambda: _breakdown_values(ctx, ind.id))
     return {b: list(found.get(b, ())) for b in ind.breakdowns}
 
 
-@lru_cache(maxsize=64)
-def _breakdown_values(ctx: Context, version, indicator: str) -> dict[str, tuple[str, ...]]:
+def _breakdown_values(ctx: Context, indicator: str) -> dict[str, tuple[str, ...]]:
     """An indicator's breakdown values: reference data (what the breakdown controls offer), read
     once per warehouse version rather than once per view."""
     frame = queries.breakdown_values(ctx.warehouse, indicator, ctx.country)
@@ -497,11 +532,11 @@ class View:
 
 def defaults(ctx: Context, ind: Indicator | None = None) -> ViewState:
     """The state a bare URL shows for ``ind`` (the site's default indicator when None)."""
-    return _defaults(ctx, queries.stamp(ctx.warehouse), ind.id if ind is not None else None)
+    ind_id = ind.id if ind is not None else None
+    return kept(ctx, ("defaults", ind_id), lambda: _defaults(ctx, ind_id))
 
 
-@lru_cache(maxsize=256)
-def _defaults(ctx: Context, version, ind_id: str | None) -> ViewState:
+def _defaults(ctx: Context, ind_id: str | None) -> ViewState:
     """``defaults``, once per warehouse version (a view asks for them a dozen times)."""
     cat = catalogue(ctx)
     ind = cat[ind_id] if ind_id is not None else cat.default
@@ -531,11 +566,10 @@ def _allowed_area(terr: Territories, ind: Indicator, code: str, country: str) ->
 
 def resolve(ctx: Context, raw: ViewState) -> View:
     """Check ``raw`` against the catalogue and territories; fill defaults; say what was changed."""
-    return _resolve(ctx, queries.stamp(ctx.warehouse), raw)
+    return remembered(ctx, ("resolve", raw), lambda: _resolve(ctx, raw))
 
 
-@lru_cache(maxsize=256)
-def _resolve(ctx: Context, version, raw: ViewState) -> View:
+def _resolve(ctx: Context, raw: ViewState) -> View:
     cat, terr = catalogue(ctx), territories(ctx)
     notes: list[Notice] = []
     lang = raw.lang if raw.lang in ("es", "en") else "es"
@@ -684,10 +718,9 @@ def _population(
     ind = view.indicator
     if not ind.has_rate or not codes:
         return pd.DataFrame(columns=["code", "year", "population", "population_source", "population_year"])
-    version = queries.stamp(ctx.warehouse)
     parts = []
     for year in sorted({int(y) for y in years}):
-        held = _population_of_year(ctx, version, country, ind.denominator, year)
+        held = population_of_year(ctx, country, ind.denominator, year)
         parts.append(held.frame.iloc[sorted({i for c in set(codes) for i in held.rows.get(c, ())})])
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     return frame.reset_index(drop=True)
@@ -703,10 +736,13 @@ class _YearPopulation:
     first: dict[str, tuple[float, Any, float]]
 
 
-@lru_cache(maxsize=256)
-def _population_of_year(ctx: Context, version, country: str | None, sex: str, year: int) -> _YearPopulation:
+def population_of_year(ctx: Context, country: str | None, sex: str, year: int) -> _YearPopulation:
     """Every territory's denominator for one year: reference data, read once per warehouse
     version (like the territories) rather than once per view."""
+    return kept(ctx, ("population", country, sex, year), lambda: _read_population(ctx, country, sex, year))
+
+
+def _read_population(ctx: Context, country: str | None, sex: str, year: int) -> _YearPopulation:
     frame = territories(ctx).frame
     codes = frame.index[frame["country"] == country] if country else frame.index
     pop = queries.population(ctx.warehouse, country=country, codes=list(codes), years=[year], sex=sex)
@@ -731,11 +767,7 @@ def _denominators(
     if not ind.has_rate:
         found = [_NO_DENOMINATOR] * len(keys)
     else:
-        version = queries.stamp(ctx.warehouse)
-        years = {
-            y: _population_of_year(ctx, version, country, ind.denominator, y).first
-            for y in {y for _, y in keys}
-        }
+        years = {y: population_of_year(ctx, country, ind.denominator, y).first for y in {y for _, y in keys}}
         found = [years[y].get(code, _NO_DENOMINATOR) for code, y in keys]
     years_of = np.array([f[2] for f in found], dtype=float)
     if len(found) and not np.isnan(years_of).any():
@@ -813,22 +845,13 @@ def map_unavailable_text(ctx: Context, view: View) -> str:
     return t("map.unavailable", view.lang, level=label.lower(), country=name)
 
 
-def _per_view(fn):
-    """Cache a view table per warehouse version and view; callers get a copy they may change."""
-    cached = lru_cache(maxsize=256)(lambda ctx, version, view: fn(ctx, view))
-
-    def table(ctx: Context, view: View):
-        out = cached(ctx, queries.stamp(ctx.warehouse), view)
-        if isinstance(out, pd.DataFrame):
-            # pandas copies on write: a shallow copy shares the data until a caller changes it.
-            return out.copy(deep=False)
-        return out.copy() if hasattr(out, "copy") else out
-
-    table.__doc__, table.__name__, table.cache_clear = fn.__doc__, fn.__name__, cached.cache_clear
-    return table
+def _table(ctx: Context, name: str, view: View, compute: Callable[[], Any]):
+    """A view table from the snapshot's memo; a copy the caller may change (pandas copies on
+    write: a shallow copy shares the data until a caller changes it)."""
+    out = remembered(ctx, (name, view), compute)
+    return out.copy(deep=False) if isinstance(out, pd.DataFrame) else dict(out)
 
 
-@_per_view
 def area_table(ctx: Context, view: View) -> pd.DataFrame:
     """The sub-areas of the view (map, ranking and table), exactly as published.
 
@@ -837,6 +860,10 @@ def area_table(ctx: Context, view: View) -> pd.DataFrame:
     ``rate`` are NaN where nothing may be shown; ``shown`` is the one the view's measure uses.
     Raw suppressed counts never leave this function.
     """
+    return _table(ctx, "area_table", view, lambda: _area_table(ctx, view))
+
+
+def _area_table(ctx: Context, view: View) -> pd.DataFrame:
     if not view.has_data or view.map_level is None:
         return pd.DataFrame(columns=AREA_COLUMNS)
     ind = view.indicator
@@ -906,7 +933,6 @@ def series_roles(ctx: Context, view: View) -> list[tuple[str, str]]:
     return roles
 
 
-@_per_view
 def series_table(ctx: Context, view: View) -> pd.DataFrame:
     """The time series drawn, long format (``SERIES_COLUMNS``), one row per line and period.
 
@@ -915,6 +941,10 @@ def series_table(ctx: Context, view: View) -> pd.DataFrame:
     A yearly indicator's series starts at its first year (``series_start``), so a view of one year
     still shows the trend it belongs to; the map and key figures keep the period chosen.
     """
+    return _table(ctx, "series_table", view, lambda: _series_table(ctx, view))
+
+
+def _series_table(ctx: Context, view: View) -> pd.DataFrame:
     if not view.has_data:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     ind, terr, step = view.indicator, territories(ctx), view.state.step
@@ -1002,7 +1032,6 @@ def _partial(grid: pd.DatetimeIndex, view: View, step: str) -> list[bool]:
     return [first > p or last < pd.Timestamp(p.year, 12, 1) for p in grid]
 
 
-@_per_view
 def key_figures(ctx: Context, view: View) -> dict:
     """The selected area's total in the period, its rate, and the change against a year earlier.
 
@@ -1010,6 +1039,10 @@ def key_figures(ctx: Context, view: View) -> dict:
     population_source, population_year, provisional, previous_status, previous_count, change
     (a ratio; None when the earlier period is outside the data or its count is 0 or hidden).
     """
+    return _table(ctx, "key_figures", view, lambda: _key_figures(ctx, view))
+
+
+def _key_figures(ctx: Context, view: View) -> dict:
     terr, ind = territories(ctx), view.indicator
     code = view.state.area
     out: dict = {"code": code, "name": terr.name(code), "status": "no_data", "count": np.nan, "rate": np.nan}

@@ -8,13 +8,14 @@ Colours come from the site configuration (``Colours``), never from the figure fu
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from observatory.i18n import number, period_label, plotly_separators, t
+from observatory.i18n import number, period_label, plotly_separators, plural, t
 
 STATUS_ORDER = ("no_data", "suppressed", "zero")  # map categories 0, 1, 2; value classes follow
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
@@ -100,6 +101,11 @@ def _with_gaps(values: np.ndarray) -> list:
     """Values for a trace, a gap as None: a NaN would make plotly's JSON encoder parse and write
     the whole response a second time to turn it into null."""
     return [None if v != v else v for v in values.tolist()]
+
+
+def _folded(name: str) -> str:
+    """A name without accents, for listing names as a reader sorts them (Áncash by Amazonas)."""
+    return "".join(c for c in unicodedata.normalize("NFD", str(name)) if not unicodedata.combining(c)).lower()
 
 
 def ranked(rows: list[dict], by: str = "shown", desc: bool = True) -> list[dict]:
@@ -413,7 +419,10 @@ def choropleth(
 # --------------------------------------------------------------------------- time series
 
 
-def _ticks(periods: pd.Series, step: str, lang: str, most: int = 8) -> tuple[list, list[str]]:
+def _ticks(periods: pd.Series, step: str, lang: str, most: int = 6) -> tuple[list, list[str]]:
+    """At most ``most`` ticks (six month labels fit a phone's 300 px plot), Januaries first on a
+    long monthly series. A month's label is written on two lines (month, then year), so that a
+    label takes the width of its month name."""
     found = np.unique(periods.to_numpy(dtype="datetime64[ns]"))
     uniq = [pd.Timestamp(p) for p in found[~np.isnat(found)]]
     if not uniq:
@@ -424,7 +433,13 @@ def _ticks(periods: pd.Series, step: str, lang: str, most: int = 8) -> tuple[lis
         picks = januaries[::every] if len(januaries) >= 2 else uniq[:: math.ceil(len(uniq) / most)]
     else:
         picks = uniq[:: max(1, math.ceil(len(uniq) / most))]
-    return [p.strftime("%Y-%m-%d") for p in picks], [period_label(p, step, lang) for p in picks]
+    labels = [period_label(p, step, lang) for p in picks]
+    if step == "month":
+        labels = [
+            label.replace(str(p.year), "").strip() + f"<br>{p.year}"
+            for label, p in zip(labels, picks, strict=True)
+        ]
+    return [p.strftime("%Y-%m-%d") for p in picks], labels
 
 
 def series_figure(
@@ -536,7 +551,7 @@ def series_figure(
         table["period"] if len(table) else pd.Series(dtype="datetime64[ns]"), step, lang
     )
     layout = dict(
-        margin={"l": 56, "r": 12, "t": 8, "b": 36},
+        margin={"l": 56, "r": 12, "t": 8, "b": 48},
         paper_bgcolor="white",
         plot_bgcolor="white",
         separators=plotly_separators(lang),
@@ -591,8 +606,93 @@ def series_figure(
 # --------------------------------------------------------------------------- ranking
 
 
-def ranking_figure(
+RANKING_ALL = 40  # up to this many bars the ranking draws every area
+RANKING_ENDS = 15  # beyond it, the highest and the lowest this many, and a pointer to the table
+BAR_PX = 26  # the height each bar takes, so that the chart grows with its areas
+RANKING_VALUE_COLUMNS = ("shown", "count", "rate", "smoothed", "ci", "population")
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What the ranking card shows, before any drawing: the rows drawn as bars (top first), the
+    areas left off the axis because they have no value to rank (listed under the chart), and
+    how many ranked areas the middle of a long ranking leaves out (the table lists them all)."""
+
+    drawn: list[dict]
+    unranked: list[dict]
+    left_out: int
+    total: int
+    descending: bool
+    ends: int = RANKING_ENDS
+    gaps: tuple[int, ...] = ()  # a dotted line after these drawn rows: areas left out there
+
+
+def ranking_rows(
     table: pd.DataFrame,
+    *,
+    sort: dict | None = None,
+    unplaced: frozenset[str] | set[str] = frozenset(),
+    most: int = RANKING_ALL,
+    ends: int = RANKING_ENDS,
+    highlight: str | None = None,
+) -> Ranking:
+    """The ranking of ``table``'s areas by their shown value.
+
+    Bars follow the table's sort (``{"col", "desc"}``): a value column sorted ascending puts the
+    lowest first; any other sort (a name, the default) ranks from the highest. An area without
+    a shown value (suppressed, no data, no population for a rate) and an area that is not a
+    place (``unplaced``: 'No especificado', counts the source could not place) are not bars:
+    they are listed under the chart. More than ``most`` ranked areas: the first and the last
+    ``ends`` of them, and the ``highlight``ed area wherever it ranks.
+    """
+    rows = records(table)
+    sort = sort if isinstance(sort, dict) else {}
+    descending = not (sort.get("col") in RANKING_VALUE_COLUMNS and sort.get("desc") is False)
+    placed = [r for r in rows if r["code"] not in unplaced]
+    ranked_rows = [r for r in placed if r["status"] in ("value", "zero") and not _is_nan(r["shown"])]
+    kept = {id(r) for r in ranked_rows}
+    unranked = sorted((r for r in rows if id(r) not in kept), key=lambda r: _folded(r["name"]))
+    ordered = ranked(ranked_rows, desc=descending)
+    left_out = 0
+    gaps: list[int] = []
+    if len(ordered) > most:
+        keep = set(range(ends)) | set(range(len(ordered) - ends, len(ordered)))
+        keep |= {i for i, r in enumerate(ordered) if highlight is not None and r["code"] == highlight}
+        kept_at = sorted(keep)
+        gaps = [k for k, (a, b) in enumerate(zip(kept_at[:-1], kept_at[1:], strict=True)) if b > a + 1]
+        left_out = len(ordered) - len(kept_at)
+        ordered = [ordered[i] for i in kept_at]
+    return Ranking(ordered, unranked, left_out, len(ranked_rows), descending, ends, tuple(gaps))
+
+
+def unranked_text(ranking: Ranking, measure: str, unit: str, lang: str) -> str:
+    """The line under the ranking naming the areas it does not draw, with why (or their value,
+    for an area that is not a place), and how many a long ranking leaves out; "" when none."""
+    parts = []
+    if ranking.left_out:
+        parts.append(
+            plural(
+                "ranking.left_out" if ranking.descending else "ranking.left_out_asc",
+                ranking.left_out,
+                lang,
+                ends=number(ranking.ends, lang),
+                total=number(ranking.total, lang),
+            )
+        )
+    if ranking.unranked:
+        items = []
+        for r in ranking.unranked:
+            if r["status"] in ("value", "zero") and not _is_nan(r["shown"]):
+                why = f"{format_value(r['shown'], measure, lang)} {unit}"
+            else:
+                why = shown_text(r, measure, lang)
+            items.append(f"{r['name']} ({why})")
+        parts.append(plural("ranking.unranked", len(items), lang, names="; ".join(items)))
+    return " ".join(parts)
+
+
+def ranking_figure(
+    table: pd.DataFrame | Ranking,
     *,
     edges: list[float],
     colours: Colours,
@@ -601,8 +701,11 @@ def ranking_figure(
     lang: str,
     highlight: str | None = None,
 ) -> FigureSpec:
-    """Horizontal bars of the sub-areas, highest first, in the map's class colours."""
-    rows = ranked(records(table))[::-1]  # plotly draws the first category at the bottom
+    """Horizontal bars of the ranked areas (``ranking_rows``), the first at the top, in the map's
+    class colours. The areas' axis is a category axis: plotly would otherwise read codes such
+    as "01" .. "25", "99" as numbers and place each bar at its code's value."""
+    ranking = table if isinstance(table, Ranking) else ranking_rows(table)
+    rows = ranking.drawn
     shown = np.array([r["shown"] for r in rows], dtype=float)
     status = np.array([r["status"] for r in rows], dtype=object)
     cats = _categories(shown, status, edges)
@@ -613,19 +716,23 @@ def ranking_figure(
     top = np.nanmax(shown) if (~np.isnan(shown)).any() else 1
     bar = dict(
         type="bar",
-        x=np.where(np.isnan(shown), 0.0, shown),
+        x=_with_gaps(shown),
         y=codes,
         orientation="h",
         marker={"color": [palette[c] for c in cats], "line": {"color": "#5c5c5c", "width": 0.6}},
         text=texts,
-        textposition="outside",
+        # Inside a bar long enough to hold it, else just past its end (a zero too): on a phone
+        # the plot is 150 px wide and the longest bar's label would run off the card.
+        textposition=["inside" if v >= 0.45 * top else "outside" for v in np.nan_to_num(shown)],
+        insidetextanchor="end",
+        textangle=0,
         cliponaxis=False,
-        customdata=np.column_stack([[r["name"] for r in rows], texts]) if rows else None,
+        customdata=[[r["name"], x] for r, x in zip(rows, texts, strict=True)],
         hovertemplate="<b>%{customdata[0]}</b>: %{customdata[1]} " + unit + "<extra></extra>",
     )
     layout = dict(
-        height=max(160, 26 * len(rows) + 48),
-        margin={"l": 8, "r": 16, "t": 8, "b": 32},
+        height=max(160, BAR_PX * len(rows) + 64),
+        margin={"l": 8, "r": 16, "t": 8, "b": 40},
         paper_bgcolor="white",
         plot_bgcolor="white",
         separators=plotly_separators(lang),
@@ -634,12 +741,39 @@ def ranking_figure(
         xaxis={
             "title": {"text": unit, "font": {"size": 12, "color": MUTED}},
             "gridcolor": GRID,
-            "range": [0, float(top) * 1.25 if top and top > 0 else 1],
+            "range": [0, float(top) * 1.15 if top and top > 0 else 1],
             "tickformat": ",.2~f" if measure == "rate" else ",~f",
+            "nticks": 4,  # a phone leaves the bars 150 px beside long district names
+            "automargin": True,
         },
-        yaxis={"tickvals": codes, "ticktext": names, "automargin": True},
+        yaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": codes,
+            "autorange": "reversed",  # the first row at the top
+            "tickvals": codes,
+            "ticktext": names,
+            "automargin": True,
+        },
         showlegend=False,
+        # A bar's label never shrinks below 10 px to fit inside it (an image's bars are 14 px).
+        uniformtext={"minsize": 10, "mode": "show"},
     )
+    if ranking.gaps:
+        # A dotted line where areas of the ranking are left out.
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "xref": "paper",
+                "yref": "y",
+                "x0": 0,
+                "x1": 1,
+                "y0": gap + 0.5,
+                "y1": gap + 0.5,
+                "line": {"color": MUTED, "width": 1, "dash": "dot"},
+            }
+            for gap in ranking.gaps
+        ]
     return _figure([bar], layout)
 
 

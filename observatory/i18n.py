@@ -4,10 +4,16 @@
 A key missing from a locale is a bug that ``tests/test_i18n.py`` catches; at run time the
 Spanish text (then the key itself) is shown instead of failing the page.
 
-Numbers follow each language's statistical usage. Spanish follows INEI's publications and
-Peru's legal unit system: decimal comma and a space (here a no-break space, so a number never
-splits across lines) between groups of three digits: ``1 708``, ``84,0``. English: ``1,708``,
-``84.0``.
+Month names, dates and plural forms come from CLDR through Babel, for the locale of the
+country served (``use_country``): Spanish is ``es_PE`` in Peru ("setiembre"), ``es_SV`` in El
+Salvador ("septiembre"); English is ``en``. A counted message is a table of CLDR plural forms
+(``one``, ``other``; ``many`` where a language has it, else ``other``), read with
+``plural(key, n, lang)``.
+
+Numbers depart from CLDR on purpose: they follow the country pack's ``[numbers]``, the
+statistical office's usage. Peru's INEI and legal unit system write a decimal comma and a space
+(here a no-break space, so a number never splits across lines) between groups of three digits:
+``1 708``, ``84,0``, where CLDR's es_PE would write ``1,708``. English: ``1,708``, ``84.0``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_skeleton
 
 LANGS = ("es", "en")
 DEFAULT_LANG = "es"
@@ -29,6 +37,7 @@ DASH = "—"
 log = logging.getLogger("observatory.i18n")
 
 _SEPARATORS = {"es": (",", NBSP), "en": (".", ",")}
+_LOCALES = {"es": "es_PE", "en": "en"}  # the CLDR locale of each language, for the country served
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
@@ -53,9 +62,83 @@ def lang_or_default(lang: str | None) -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
 
-def t(key: str, lang: str, **fmt) -> str:
-    """The text for ``key`` in ``lang``; ``{name}`` fields are filled from ``fmt``."""
+def use_country(code: str) -> dict[str, str]:
+    """Use the CLDR locales of the country ``code`` serves (``PE`` -> es_PE, ``SV`` -> es_SV) for
+    month names, dates and plurals; a country CLDR does not know keeps plain ``es``. One
+    installation serves one country, so this is set once when the app is created. Returns the
+    previous locales."""
+    previous = dict(_LOCALES)
+    wanted = f"es_{code.upper()}"
+    try:
+        Locale.parse(wanted)
+    except (ValueError, LookupError, UnknownLocaleError):
+        wanted = "es"
+    _LOCALES["es"] = wanted
+    _period_label.cache_clear()
+    return previous
+
+
+def babel_locale(lang: str) -> str:
+    """The CLDR locale used for ``lang`` (``es_PE``, ``es_SV``, ``en``)."""
+    return _LOCALES[lang_or_default(lang)]
+
+
+@cache
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+def plural_form(n, lang: str) -> str:
+    """CLDR's plural category of ``n`` in ``lang``'s locale: ``one``, ``many`` or ``other``."""
+    return _locale(babel_locale(lang)).plural_form(abs(n))
+
+
+PLURAL_FORMS = ("zero", "one", "two", "few", "many", "other")
+
+
+def _count(n) -> float:
+    """The number a counted message counts: ``n`` itself, or the digits of an ``n`` that a
+    caller has already written as a number of the language (``1 708`` -> 1708)."""
+    if isinstance(n, int | float):
+        return n
+    digits = "".join(ch for ch in str(n) if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def plural(key: str, n, lang: str, **fmt) -> str:
+    """The form of the counted message ``key`` for ``n``, with ``{n}`` written as a number of
+    the language: ``plural("ranking.areas", 1, "es")`` -> ``1 área``; 2 -> ``2 áreas``.
+    A form the locale file lacks (Spanish ``many``, for a million) falls back to ``other``."""
     lang = lang_or_default(lang)
+    found = messages(lang)
+    form = plural_form(_count(n), lang)
+    chosen = f"{key}.{form}" if f"{key}.{form}" in found else f"{key}.other"
+    shown = number(n, lang) if isinstance(n, int | float) else n
+    return t(chosen, lang, n=shown, **fmt)
+
+
+def _tables(table: dict, prefix: str = ""):
+    for key, value in table.items():
+        if isinstance(value, dict):
+            yield f"{prefix}{key}", value
+            yield from _tables(value, f"{prefix}{key}.")
+
+
+@cache
+def counted_keys(lang: str) -> frozenset[str]:
+    """The counted messages of a locale: its tables of CLDR plural forms (with ``other``)."""
+    raw = tomllib.loads((LOCALES_DIR / f"{lang}.toml").read_text(encoding="utf-8"))
+    return frozenset(
+        key for key, value in _tables(raw) if "other" in value and set(value) <= set(PLURAL_FORMS)
+    )
+
+
+def t(key: str, lang: str, **fmt) -> str:
+    """The text for ``key`` in ``lang``; ``{name}`` fields are filled from ``fmt``. A counted
+    message (a table of plural forms) takes the form for ``n`` (``plural``)."""
+    lang = lang_or_default(lang)
+    if "n" in fmt and key in counted_keys(lang):
+        return plural(key, fmt.pop("n"), lang, **fmt)
     text = messages(lang).get(key)
     if text is None:
         log.error("missing i18n key %r in %s", key, lang)
@@ -113,12 +196,15 @@ def plotly_separators(lang: str) -> str:
 
 
 def month_name(month: int, lang: str, short: bool = False) -> str:
-    names = t("months.short" if short else "months.long", lang).split(",")
-    return names[month - 1].strip()
+    """CLDR's stand-alone month name: ``setiembre`` (es_PE), ``septiembre`` (es_SV), ``September``."""
+    from babel.dates import get_month_names
+
+    return get_month_names("abbreviated" if short else "wide", "stand-alone", babel_locale(lang))[month]
 
 
 def period_label(period, granularity: str, lang: str, long: bool = False) -> str:
-    """``2024-03-01`` -> ``mar. 2024`` / ``marzo de 2024`` (es), ``Mar 2024`` / ``March 2024`` (en)."""
+    """``2024-03-01`` -> ``mar 2024`` / ``marzo de 2024`` (es), ``Mar 2024`` / ``March 2024`` (en),
+    from CLDR's skeletons ``yMMM`` / ``yMMMM`` for the country's locale."""
     return _period_label(period, granularity, lang, long)
 
 
@@ -130,8 +216,7 @@ def _period_label(period, granularity: str, lang: str, long: bool) -> str:
     ts = pd.Timestamp(period)
     if granularity == "year":
         return str(ts.year)
-    name = month_name(ts.month, lang, short=not long)
-    return t("formats.month_long" if long else "formats.month_short", lang, month=name, year=ts.year)
+    return format_skeleton("yMMMM" if long else "yMMM", ts.date(), locale=babel_locale(lang))
 
 
 def period_range_label(start, end, granularity: str, lang: str) -> str:
@@ -140,11 +225,13 @@ def period_range_label(start, end, granularity: str, lang: str) -> str:
 
 
 def date_label(value, lang: str) -> str:
-    """A calendar date in words: ``5 de marzo de 2025`` / ``5 March 2025``."""
+    """A calendar date in words (CLDR's long date): ``5 de marzo de 2025`` / ``March 5, 2025``."""
     if _missing(value) or value is pd.NaT:
         return DASH
     d = pd.Timestamp(value).date() if not isinstance(value, dt.date) else value
-    return t("formats.date", lang, day=d.day, month=month_name(d.month, lang), year=d.year)
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    return format_date(d, "long", locale=babel_locale(lang))
 
 
 def has(key: str, lang: str) -> bool:

@@ -46,6 +46,8 @@ OPTIONAL = (
     "group_note_es",
     "group_note_en",
 )
+# Read from the catalogue but not published in the indicators table.
+BUILD_ONLY = ("accepts_generic",)
 CHOICES = {
     "kind": ("case", "service"),
     "granularity": ("month", "year"),
@@ -74,7 +76,7 @@ def load_catalogue(path: Path, declared_sources: set[str] | None = None) -> list
         missing = [k for k in REQUIRED if k not in entry]
         if missing:
             raise CatalogueError(f"{where}: missing field(s) {', '.join(missing)}")
-        unknown = set(entry) - set(REQUIRED) - set(OPTIONAL)
+        unknown = set(entry) - set(REQUIRED) - set(OPTIONAL) - set(BUILD_ONLY)
         if unknown:
             raise CatalogueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         for key, allowed in CHOICES.items():
@@ -99,3 +101,10 @@ def load_catalogue(path: Path, declared_sources: set[str] | None = None) -> list
     if not out:
         raise CatalogueError(f"{path.name}: no indicators")
     return out
+
+
+def accepting_generic(path: Path) -> set[str]:
+    """Indicators fed by a declared source that also take rows of the generic CSV
+    (``accepts_generic = true`` in the catalogue)."""
+    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    return {k for k, v in raw.items() if isinstance(v, dict) and v.get("accepts_generic") is True}

@@ -42,7 +42,7 @@ import flask
 from dash.fingerprint import check_fingerprint
 from flask_compress import Compress
 
-from observatory import plotlyjs, queries
+from observatory import maintenance, plotlyjs, snapshot
 from observatory.config import Settings
 from observatory.db import Warehouse, WarehouseUnavailable
 
@@ -51,17 +51,16 @@ MAX_REQUEST_BYTES = 256 * 1024
 SLOW_REQUEST_SECONDS = 0.5
 OPEN_PATHS = ("/health", "/assets/", "/_favicon")
 
-MAINTENANCE = """<!DOCTYPE html>
-<html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>En mantenimiento — Under maintenance</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1d1d1f;line-height:1.5}}
-h1{{font-size:1.5rem}}.en{{color:#3a3a3c;border-top:1px solid #ccc;margin-top:2rem;padding-top:1rem}}</style></head>
-<body><h1>El observatorio está en mantenimiento</h1>
-<p>Los datos se están actualizando o no están disponibles en este momento. Vuelva a intentarlo en unos minutos.</p>
-<p>Si usted o alguien que conoce vive violencia, llame gratis a la <strong>Línea 100</strong> (24 horas).</p>
-<div class="en" lang="en"><h2>The observatory is under maintenance</h2>
-<p>The data are being updated or are not available right now. Please try again in a few minutes.</p></div>
-<p><small>Estado técnico / status: <code>/health</code></small></p></body></html>"""
+
+def maintenance_site(settings: Settings):
+    """The site identity the maintenance page is written from: the site file fitted to the
+    country pack (``countries.fit_site``), read from ``settings`` as the app reads it."""
+    from observatory import countries
+    from observatory.site import load_site
+
+    return countries.fit_site(
+        load_site(settings.site_path), countries.pack(settings.data_dir, settings.country)
+    )
 
 
 def content_security_policy(app, *, embed: bool) -> str:
@@ -403,7 +402,7 @@ class ResponseCache:
 
 def _version(warehouse: Warehouse):
     try:
-        return queries.stamp(warehouse)
+        return snapshot.version_of(warehouse)
     except WarehouseUnavailable:
         return None
 
@@ -473,6 +472,8 @@ def install(app, settings: Settings, warehouse: Warehouse) -> None:
             policies[embed] = content_security_policy(app, embed=embed)
         return policies[embed]
 
+    maintenance_html: dict[str, str] = {}
+
     @server.before_request
     def _start():
         flask.g.started = time.perf_counter()
@@ -484,8 +485,10 @@ def install(app, settings: Settings, warehouse: Warehouse) -> None:
         if path.startswith(OPEN_PATHS):
             return None
         if not warehouse.available():
+            if "page" not in maintenance_html:  # written once, from the site and country pack
+                maintenance_html["page"] = maintenance.page(maintenance_site(settings))
             return flask.Response(
-                MAINTENANCE, status=503, mimetype="text/html", headers={"Retry-After": "120"}
+                maintenance_html["page"], status=503, mimetype="text/html", headers={"Retry-After": "120"}
             )
         if path.startswith(suites) and flask.request.method == "GET":
             return packed_response(app, packed)
@@ -539,6 +542,9 @@ def install(app, settings: Settings, warehouse: Warehouse) -> None:
     @server.route("/health")
     def _health():
         state = warehouse.health()
+        if not state["ok"]:  # the reason may quote the file: the public never sees server paths
+            reason = str(state["reason"]).replace(str(warehouse.path), warehouse.path.name)
+            state["reason"] = reason.replace(str(warehouse.path.parent) + os.sep, "")
         state["warehouse"] = warehouse.path.name
         return flask.jsonify(state), (200 if state["ok"] else 503)
 

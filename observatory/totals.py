@@ -5,7 +5,8 @@ Most readers never choose a breakdown, so most views read ``rollup_total``. Aski
 series, the key figure). Here the rows of one indicator and country (every level, sorted by
 level, area and period) are read once per warehouse version into arrays, and a view's sums
 are a few slices. The size is bounded by areas x periods, never by observations: the 10M-row
-benchmark's indicator is 541,167 rows, 9 MB; a worker keeps the last ``CACHE_SIZE`` asked.
+benchmark's indicator is 541,167 rows, 9 MB; a worker keeps the last ``Settings.memo_totals``
+asked, with the warehouse's snapshot (``observatory.snapshot``).
 
 The answers are those of ``sql/explore_area_values.sql``, ``explore_series.sql`` and
 ``explore_area_total.sql`` (tests/test_totals.py asks both for the same views).
@@ -15,14 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from observatory.db import Warehouse
-
-CACHE_SIZE = 8  # indicators (and countries) kept per worker: at most ~70 MB at district-month scale
+from observatory.snapshot import Snapshot
 
 
 def _days(value) -> int:
@@ -101,19 +99,20 @@ class Totals:
         )
 
 
-def load(wh: Warehouse, version, indicator: str, country: str, granularity: str) -> Totals:
-    """The indicator's ``rollup_total`` rows in ``country``, kept per warehouse ``version``."""
-    return _load(wh, version, indicator, country, granularity)
+def load(snap: Snapshot, indicator: str, country: str, granularity: str) -> Totals:
+    """The indicator's ``rollup_total`` rows in ``country``, held by the snapshot (``snap.totals``)."""
+    return snap.totals.get(
+        ("totals", indicator, country, granularity), lambda: _read(snap, indicator, country, granularity)
+    )
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _load(wh: Warehouse, version, indicator: str, country: str, granularity: str) -> Totals:
+def _read(snap: Snapshot, indicator: str, country: str, granularity: str) -> Totals:
     # The areas (a few thousand rows), then the cells as plain arrays keyed by area, sorted here
     # by area and period: a Python string per cell, or DuckDB sorting them, cost a worker 40 to
     # 150 MB at 10M rows (bench/interactions.py).
     params = {"indicator": indicator, "country": country, "granularity": granularity}
-    areas = wh.run("totals_areas", **params)
-    rows = wh.arrays("totals_rows", **params)
+    areas = snap.warehouse.run("totals_areas", **params)  # read once: the totals keep what they need
+    rows = snap.warehouse.arrays("totals_rows", **params)
     keys = areas["area_key"].to_numpy(dtype=np.uint64)
     by_key = np.argsort(keys)
     area = (
@@ -143,7 +142,3 @@ def _load(wh: Warehouse, version, indicator: str, country: str, granularity: str
         value=rows["value"].astype(float)[order],
         provisional=rows["provisional"].astype(bool)[order],
     )
-
-
-def clear() -> None:
-    _load.cache_clear()

@@ -66,6 +66,21 @@ def live(settings, real_warehouse) -> Settings:
     return settings
 
 
+@pytest.fixture
+def cem_takes_generic(live, tmp_path) -> Settings:
+    """``live`` with a catalogue copy in which pe_cem_casos, fed by a declared source, also takes
+    generic rows (``accepts_generic = true``): tests of the generic CSV on an indicator with
+    breakdowns. The real catalogue refuses them."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("warehouse", "cache"))
+    catalogue = data / "indicators.toml"
+    text = catalogue.read_text(encoding="utf-8")
+    catalogue.write_text(
+        text.replace("[pe_cem_casos]\n", "[pe_cem_casos]\naccepts_generic = true\n", 1), encoding="utf-8"
+    )
+    return live.model_copy(update={"data_dir": str(data)})
+
+
 def made_up_sv_femicides(codes: list[str]) -> pd.DataFrame:
     """Made-up yearly femicide counts for El Salvador's districts (never official figures),
     in the generic long format; a pure function of code and year so tests can recompute them."""

@@ -23,7 +23,14 @@ def query(settings, sql: str, **params):
 
 @needs_mirror
 def test_sidpol_pads_codes_and_takes_the_department_from_the_ubigeo(live):
-    result = ingest(live, "pe_sidpol_vcm", FILES / "sidpol_ok.csv", release="2024-03", log=lambda _: None)
+    result = ingest(
+        live,
+        "pe_sidpol_vcm",
+        FILES / "sidpol_ok.csv",
+        release="2024-03",
+        allow_older=True,
+        log=lambda _: None,
+    )
     assert (result.rows_read, result.rows_accepted) == (6, 6)
     rows = query(
         live,
@@ -64,9 +71,18 @@ def test_sidpol_reads_renamed_and_reordered_columns(live):
 
 
 @needs_mirror
-def test_generic_csv_replaces_only_its_indicator(live):
+def test_generic_csv_with_replace_replaces_only_its_indicator(cem_takes_generic):
+    live = cem_takes_generic
     before = query(live, "SELECT count(*) FROM observations WHERE indicator_id <> 'pe_cem_casos'")
-    ingest(live, "generic", FILES / "generic_ok.csv", release="2023", country="PE", log=lambda _: None)
+    ingest(
+        live,
+        "generic",
+        FILES / "generic_ok.csv",
+        release="2025",
+        country="PE",
+        replace=True,
+        log=lambda _: None,
+    )
     rows = query(
         live,
         "SELECT territory_code, year(period), risk_level, value FROM observations WHERE indicator_id = 'pe_cem_casos' ORDER BY 1, 3",
@@ -83,13 +99,15 @@ def test_generic_csv_replaces_only_its_indicator(live):
 
 
 @needs_mirror
-def test_generic_csv_with_a_column_mapping_file(live):
+def test_generic_csv_with_a_column_mapping_file(cem_takes_generic):
+    live = cem_takes_generic
     ingest(
         live,
         "generic",
         FILES / "generic_mapped.csv",
         country="PE",
         mapping=FILES / "generic_mapped.toml",
+        replace=True,
         log=lambda _: None,
     )
     rows = query(
@@ -131,11 +149,12 @@ def test_territorial_names_are_not_personal_data(header):
 
 
 @needs_mirror
-def test_a_file_without_the_breakdown_is_not_counted_twice(live, tmp_path):
+def test_a_file_without_the_breakdown_is_not_counted_twice(cem_takes_generic, tmp_path):
     """pe_cem_casos declares risk_level; a file that does not give it holds the totals only."""
+    live = cem_takes_generic
     path = tmp_path / "cem_totals.csv"
     path.write_text("territory_code,period,indicator,value\n01,2023,pe_cem_casos,5\n15,2023,pe_cem_casos,7\n")
-    ingest(live, "generic", path, country="PE", log=lambda _: None)
+    ingest(live, "generic", path, country="PE", replace=True, log=lambda _: None)
     rows = query(
         live, "SELECT territory_code, value FROM rollup WHERE indicator_id = 'pe_cem_casos' ORDER BY 1"
     )
@@ -143,9 +162,10 @@ def test_a_file_without_the_breakdown_is_not_counted_twice(live, tmp_path):
 
 
 @needs_mirror
-def test_a_file_mixing_rows_with_and_without_the_breakdown_is_refused(live, tmp_path):
+def test_a_file_mixing_rows_with_and_without_the_breakdown_is_refused(cem_takes_generic, tmp_path):
     from observatory.ingest.warehouse import CheckError
 
+    live = cem_takes_generic
     path = tmp_path / "cem_mixed.csv"
     path.write_text(
         "territory_code,period,indicator,risk_level,value\n01,2023,pe_cem_casos,leve,5\n01,2023,pe_cem_casos,,7\n"
@@ -160,7 +180,7 @@ def test_a_recoded_district_joins_its_current_code_and_a_split_one_keeps_its_own
     """data/crosswalks/pe_district_changes.csv: 160114 became 160803; 160109 was split."""
     path = tmp_path / "old_codes.csv"
     path.write_text("AÑO,MES,UBIGEO_HECHO,CANTIDAD\n2013,5,160114,4\n2013,5,160109,6\n", encoding="utf-8")
-    ingest(live, "pe_sidpol_vcm", path, release="2013", log=lambda _: None)
+    ingest(live, "pe_sidpol_vcm", path, release="2013", allow_older=True, log=lambda _: None)
     rows = query(
         live,
         "SELECT territory_code, value FROM observations WHERE indicator_id = 'pe_denuncias_vcm' ORDER BY 1",

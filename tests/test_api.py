@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import pytest
 
-from observatory import api, explore, urlstate
+from observatory import api, api_models, explore, urlstate
 from tests.test_exports import make_app
 
 
@@ -106,26 +106,32 @@ def test_indicators_and_territories(client):
 
 
 @pytest.mark.parametrize(
-    ("url", "says"),
+    ("url", "status", "says"),
     [
-        ("/api/v1/observations?ind=nope", "nope"),
-        ("/api/v1/observations?area=9999", "9999"),
-        ("/api/v1/observations?from=2024-13", "2024-13"),
-        ("/api/v1/observations?from=1990-01", "2024-01"),
-        ("/api/v1/observations?measure=share", "share"),
-        ("/api/v1/observations?format=xml", "xml"),
-        ("/api/v1/observations?colour=red", "colour"),
-        ("/api/v1/observations?area=01&area=15", "area"),
-        ("/api/v1/observations?area=01%27%20OR%201=1", "area"),
-        ("/api/v1/series?sex=otro", "sex=otro"),
-        ("/api/v1/territories?level=planet", "planet"),
-        ("/api/v1/observations?lang=fr", "fr"),
+        ("/api/v1/observations?ind=nope", 400, "nope"),
+        ("/api/v1/observations?area=9999", 404, "9999"),
+        ("/api/v1/observations?from=2024-13", 400, "2024-13"),
+        ("/api/v1/observations?from=1990-01", 422, "2024-01"),
+        ("/api/v1/observations?measure=share", 400, "share"),
+        ("/api/v1/observations?format=xml", 400, "xml"),
+        ("/api/v1/observations?colour=red", 400, "colour"),
+        ("/api/v1/observations?area=01&area=15", 400, "area"),
+        ("/api/v1/observations?area=01%27%20OR%201=1", 400, "area"),
+        ("/api/v1/series?sex=otro", 422, "sex=otro"),
+        ("/api/v1/territories?level=planet", 400, "planet"),
+        ("/api/v1/territories?level=", 400, "level"),
+        ("/api/v1/territories?parent=77", 404, "77"),
+        ("/api/v1/observations?lang=fr", 400, "fr"),
+        ("/api/v1/indicators?lang=AAA", 400, "AAA"),
+        ("/api/v1/services?type=cem", 400, "cem"),
     ],
 )
-def test_invalid_parameters_get_400_with_a_message(client, url, says):
-    r = get(client, url, 400)
+def test_invalid_parameters_are_refused_with_a_message(client, url, status, says):
+    """400 outside the document, 404 for an area that does not exist, 422 for values that do not
+    go together; always JSON naming the parameter or value."""
+    r = get(client, url, status)
     assert r.mimetype == "application/json"
-    assert r.json["status"] == 400 and says in r.json["error"]
+    assert r.json["status"] == status and says in r.json["error"]
 
 
 def test_messages_follow_the_language(client):
@@ -137,6 +143,50 @@ def test_messages_follow_the_language(client):
     assert (
         get(client, "/api/v1/observations?ind=nope", 400).json["error"].startswith("No existe el indicador")
     )
+
+
+def test_the_document_states_the_servers_constraints(client):
+    doc = json.loads(get(client, "/api/v1/openapi.json").data)
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/observations"]["get"]["parameters"]}
+    assert params["lang"]["enum"] == ["es", "en"] and params["format"]["enum"] == ["json", "csv"]
+    assert params["ind"]["enum"] == [
+        ind.id for ind in explore.catalogue(client.application.extensions["observatory"])
+    ]
+    assert {"pe_denuncias_vcm", "pe_feminicidios", "pe_cem_casos"} <= set(params["ind"]["enum"])
+    assert (
+        params["from"]["pattern"] == api_models.PERIOD and params["area"]["pattern"] == f"^{api_models.CODE}$"
+    )
+    level = next(p for p in doc["paths"]["/territories"]["get"]["parameters"] if p["name"] == "level")
+    assert level["schema"]["enum"] == ["country", "department", "province", "district"]
+    for path in ("/observations", "/series", "/territories", "/services"):
+        assert {"200", "400", "404", "422", "429"} <= set(doc["paths"][path]["get"]["responses"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/indicators?lang=en",
+        "/api/v1/territories?level=district",
+        "/api/v1/observations?from=2024-01&measure=count",
+        "/api/v1/observations?ind=pe_feminicidios&area=01",
+        "/api/v1/series?area=15&compare=01&step=year",
+        "/api/v1/series?ind=pe_cem_casos&risk_level=leve",
+        "/api/v1/services",
+        "/api/v1/observations?area=9999",
+        "/api/v1/observations?lang=fr",
+    ],
+)
+def test_responses_are_valid_against_the_document(client, url):
+    """Each answer (and each refusal) has the schema its status has in /api/v1/openapi.json."""
+    import jsonschema_rs  # schemathesis' own validator
+
+    doc = json.loads(get(client, "/api/v1/openapi.json").data)
+    r = client.get(url)
+    path = url.split("?")[0].removeprefix("/api/v1")
+    response = doc["paths"][path]["get"]["responses"][str(r.status_code)]
+    schema = response["content"]["application/json"]["schema"]
+    assert r.status_code != 500
+    jsonschema_rs.validate({**schema, "components": doc["components"]}, r.json)
 
 
 def test_openapi_describes_every_route(app, client):

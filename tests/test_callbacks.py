@@ -208,7 +208,10 @@ def test_no_map_for_country_only_series(ctx):
 
 def test_ranking_and_table_show_the_same_values(ctx):
     fig, table = dashboard.on_ranking(ctx, "?from=2024-01&to=2025-02&measure=count", None)
-    assert list(fig.data[0].y) == ["99", "01", "15"]
+    # Highest first on a category axis; 'No especificado' is not a place: named under the chart.
+    assert list(fig.data[0].y) == ["15", "01"] and fig.layout.yaxis.type == "category"
+    note = dashboard.on_ranking_note(ctx, "?from=2024-01&to=2025-02&measure=count", None)
+    assert "No especificado (0 denuncias)" in note[0]
     rows = [text([r]) for r in table.children[2].children]
     assert rows[0].startswith("Lima 15") and f"1{NBSP}540" in rows[0]
     assert rows[1].startswith("Amazonas 01") and "168" in rows[1]
@@ -240,16 +243,13 @@ def test_table_rows_are_sent_as_dash_would_send_its_own_components():
 
 
 def test_sorting_the_table(ctx):
-    by_name = dashboard.on_sort({"type": "sort", "col": "name"}, [0, 1], {"col": "shown", "desc": True})
-    assert by_name == {"col": "name", "desc": False}
-    assert dashboard.on_sort({"type": "sort", "col": "name"}, [0, 2], by_name) == {
-        "col": "name",
-        "desc": True,
-    }
+    # The order itself is chosen in the browser (dashboard.SORT_JS, tests/browser/test_explore.py).
+    by_name = {"col": "name", "desc": False}
     _, table = dashboard.on_ranking(ctx, "?from=2024-01&to=2025-02&measure=count", by_name)
     assert [text([r]).split(" ")[0] for r in table.children[2].children] == ["Amazonas", "Lima", "No"]
-    with pytest.raises(PreventUpdate):
-        dashboard.on_sort(None, [0, 0], None)
+    out = dashboard.on_view(ctx, "table-sort", "?from=2024-01&to=2025-02&measure=count", sort=by_name)
+    assert text(out["area-table.children"]) == text(table)
+    assert [k for k, v in out.items() if v is not no_update] == ["area-table.children"]  # the table alone
 
 
 def test_series_card(ctx):
@@ -451,3 +451,115 @@ def test_a_yearly_series_shows_every_year_to_the_period_end_with_the_period_shad
     # The whole coverage chosen: nothing to shade.
     whole = dashboard.on_series(ctx, "?ind=pe_feminicidios&area=15&from=2015&to=2016&measure=count")
     assert "shapes" not in whole["layout"]
+
+
+# --------------------------------------------------------------------------- one round trip
+
+
+def view_out(ctx, trigger, search, **kwargs):
+    kwargs.setdefault("viewport", [1366, 768])
+    return dashboard.on_view(ctx, trigger, search, host_url="http://example.org/", geo_url_of=geo, **kwargs)
+
+
+def test_one_response_carries_the_url_the_controls_and_every_card(ctx):
+    out = view_out(ctx, "f-department", "", department="15")
+    assert set(out) == set(dashboard.VIEW_OUTPUTS)
+    assert out["search"] == "?area=15"
+    assert out["province.options"] == [
+        {"label": "Barranca", "value": "1502"},
+        {"label": "Lima", "value": "1501"},
+    ]
+    # The same cards, to the value, as each card's body gives for the new URL.
+    h = header(ctx, "?area=15")
+    assert text(out["key-figures"]) == text(h["key"]) and text(find(out["key-figures"], "kf-total")) != ""
+    assert out["view-subtitle"] == h["subtitle"]
+    assert out["share-url"] == h["share"]
+    m = map_out(ctx, "?area=15")
+    fig = out["map.figure"]
+    assert list(fig.data[0].locations) == list(m["figure"].data[0].locations) == ["1501", "1502"]
+    assert list(fig.data[0].z) == list(m["figure"].data[0].z)
+    assert out["map-key.data"] == m["key"]
+    assert [tr.name for tr in out["series.figure"].data] == [
+        tr.name for tr in dashboard.on_series(ctx, "?area=15").data
+    ]
+    rank, table = dashboard.on_ranking(ctx, "?area=15", None)
+    assert list(out["ranking.figure"].data[0].y) == list(rank.data[0].y)
+    assert text(out["area-table.children"]) == text(table)
+    assert out["series-table.children"] is None  # its details are closed
+    assert out["map-dl-csv"] == dashboard.on_downloads(ctx, "?area=15", "http://example.org/")["map-dl-csv"]
+    assert [o["value"] for o in out["compare.options"]][:1] == ["01"]  # the department's neighbours
+    # The level the next click opens (Lima's provinces -> their districts) is fetched ahead.
+    assert out["geo-next.data"] == ["/geo/pe-district.geojson"]
+    assert view_out(ctx, "url", "?area=1501")["geo-next.data"] == []  # districts: nothing below
+
+
+def test_a_change_that_keeps_the_map_areas_sends_only_their_values(ctx):
+    first = view_out(ctx, "url", "?area=15")
+    out = view_out(ctx, "f-from", "?area=15", drawn=first["map-key.data"], start="2024-06")
+    assert out["search"] == "?area=15&from=2024-06"
+    assert isinstance(out["map.figure"], Patch)
+    assert out["map-key.data"] == first["map-key.data"]
+
+
+def test_a_link_or_the_back_button_sets_every_control_and_card_and_keeps_the_url(ctx):
+    out = view_out(ctx, "url", "?area=150102&from=2024-01&measure=count&lang=en")
+    assert out["search"] is no_update  # the browser shows that URL already
+    assert out["district.value"] == "150102" and out["measure.value"] == "count"
+    assert out["view-title"].startswith("Police complaints")
+    assert not isinstance(out["map.figure"], Patch)
+    assert dashboard.on_view(ctx, None, "?area=15")["search"] is no_update  # the page's first call
+
+
+def test_a_control_that_leaves_the_view_as_it_is_sends_no_card(ctx):
+    out = view_out(ctx, "f-department", "?area=15", department="15")
+    assert out["search"] is no_update
+    cards = [
+        k for k in ("map.figure", "series.figure", "ranking.figure", "area-table.children", "key-figures")
+    ]
+    assert all(out[k] is no_update for k in cards)
+
+
+def test_opening_the_series_table_sends_it_alone(ctx):
+    out = view_out(ctx, "series-table-toggle", "?area=01&compare=15&measure=count", table_clicks=1)
+    assert "feb. 2025" in text(out["series-table.children"])
+    assert [k for k, v in out.items() if v is not no_update] == ["series-table.children"]
+
+
+def test_the_page_location_pushes_the_url_without_dash_pages(tiny_warehouse, tmp_path):
+    """The explore page's Location is refresh=False (no event for Dash Pages' router) and starts on
+    the address the router laid the page out for (it sends nothing when it mounts)."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    from app import create_app
+
+    settings = Settings.from_env(environ={}, warehouse=str(tiny_warehouse))
+    app = create_app(settings, boundaries=boundaries_for(write_layers(tmp_path / "geo")))
+    inputs = {"_pages_location.pathname": "/", "_pages_location.search": "?area=15"}
+    token = context_value.set(
+        AttributeDict(
+            triggered_inputs=[{"prop_id": p, "value": v} for p, v in inputs.items()],
+            input_values=inputs,
+        )
+    )
+    try:
+        with app.server.test_request_context("/?area=15"):
+            page = dashboard.layout(area="15")
+    finally:
+        context_value.reset(token)
+    location = find(page, dashboard.LOCATION)
+    assert (location.refresh, location.pathname, location.search, location.hash) == (
+        False,
+        "/",
+        "?area=15",
+        "",
+    )
+    # One server callback listens to the URL and writes it; the others run in the browser.
+    on_url = [
+        cb
+        for cb in app._callback_list
+        if any(i["id"] == "url" and i["property"] == "search" for i in cb["inputs"])
+    ]
+    server = [cb for cb in on_url if not cb.get("clientside_function")]
+    assert len(server) == 1 and "..url.search..." in server[0]["output"]
+    assert len(on_url) == 2  # and the browser's note of the URL shown (dashboard.HISTORY_JS reads it)

@@ -349,3 +349,39 @@ def test_image_subtitle_names_the_compared_areas_of_the_series(ctx):
     assert series.subtitle.endswith("· comparado con Lima")
     ranking = exports.metadata(ctx, compared, "ranking", "http://example.org/", today)
     assert "comparado" not in ranking.subtitle  # the ranking has no compared lines
+
+
+def test_the_page_embed_and_downloads_draw_one_ranking(ctx):
+    """The ranking the page draws is the one the embed and the images draw: categories in value
+    order, 'No especificado' (not a place) off the axis and named in the notes."""
+    search = "?" + VIEW
+    page_fig, _ = dashboard.on_ranking(ctx, search, None)
+    v = view(ctx, search)
+    image_fig = exports.chart_figure(ctx, v, "ranking", exports.SIZES[exports.DEFAULT_SIZE])
+    for fig in (page_fig, image_fig):
+        assert fig["layout"]["yaxis"]["type"] == "category"
+        assert list(fig["data"][0]["y"]) == ["15", "01"]  # Lima 1540, Amazonas 168
+    from observatory import embed
+
+    embedded = embed.embed_figure(ctx, v, "ranking")
+    assert list(embedded.data[0].y) == ["15", "01"] and embedded.layout.yaxis.type == "category"
+    meta = exports.metadata(ctx, v, "ranking", "http://x/", pd.Timestamp("2025-03-05").date())
+    assert any("No especificado" in n for n in meta.notes), meta.notes
+    by_lowest = dashboard.on_ranking(ctx, search, {"col": "count", "desc": False})[0]
+    assert list(by_lowest["data"][0]["y"]) == ["01", "15"]  # follows the table's sort
+
+
+@needs_chromium
+def test_the_ranking_image_names_what_it_does_not_draw(client):
+    svg = get(client, f"/download/ranking.svg?{VIEW}").data.decode("utf-8")
+    assert "Fuera del gráfico, 1 área sin un valor que comparar: No especificado" in svg
+    assert ">Lima<" in svg and ">Amazonas<" in svg
+
+
+def test_only_areas_without_sub_areas_between_country_and_finest_level_are_not_places(ctx):
+    from types import SimpleNamespace
+
+    at = SimpleNamespace
+    assert exports.unplaced(ctx, at(map_level="department"), ["01", "15", "99"]) == {"99"}
+    assert exports.unplaced(ctx, at(map_level="district"), ["150201", "150202"]) == frozenset()
+    assert exports.unplaced(ctx, at(map_level="country"), ["PE", "AR"]) == frozenset()  # countries compared

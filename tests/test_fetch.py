@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
-from dataclasses import replace
 from functools import partial
 
 import pytest
@@ -42,7 +41,7 @@ def declared_file(url: str, sha: str | None = None) -> SourceFile:
 
 
 def test_a_file_missing_from_the_mirror_is_downloaded_checked_and_cached(settings, server, tmp_path):
-    settings = replace(settings, mirror=str(tmp_path / "empty-mirror"))
+    settings = settings.model_copy(update={"mirror": str(tmp_path / "empty-mirror")})
     f = declared_file(f"{server}/release.csv")
     path = fetch(settings, f, progress=False)
     assert path == tmp_path / "cache" / "real" / "test" / "release.csv"
@@ -51,7 +50,7 @@ def test_a_file_missing_from_the_mirror_is_downloaded_checked_and_cached(setting
 
 
 def test_a_download_with_the_wrong_checksum_is_refused(settings, server, tmp_path):
-    settings = replace(settings, mirror=str(tmp_path / "empty-mirror"))
+    settings = settings.model_copy(update={"mirror": str(tmp_path / "empty-mirror")})
     f = declared_file(f"{server}/release.csv", sha="0" * 64)
     with pytest.raises(FetchError) as info:
         fetch(settings, f, progress=False)
@@ -60,7 +59,7 @@ def test_a_download_with_the_wrong_checksum_is_refused(settings, server, tmp_pat
 
 
 def test_a_file_that_cannot_be_found_says_what_it_is_and_where_to_put_it(settings, server, tmp_path):
-    settings = replace(settings, mirror=str(tmp_path / "empty-mirror"))
+    settings = settings.model_copy(update={"mirror": str(tmp_path / "empty-mirror")})
     f = declared_file(f"{server}/gone.csv")
     with pytest.raises(FetchError) as info:
         fetch(settings, f, progress=False)
@@ -84,7 +83,7 @@ def test_a_mirror_file_with_another_checksum_is_refused(settings, tmp_path):
     (mirror / "real" / "test").mkdir(parents=True)
     (mirror / "real" / "test" / "release.csv").write_bytes(PAYLOAD + b"2024,4,10101,A,B,C,1\n")
     with pytest.raises(FetchError) as info:
-        locate(replace(settings, mirror=str(mirror)), declared_file("http://127.0.0.1:9/x"))
+        locate(settings.model_copy(update={"mirror": str(mirror)}), declared_file("http://127.0.0.1:9/x"))
     assert "does not match the declared" in str(info.value)
 
 

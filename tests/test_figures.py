@@ -155,12 +155,12 @@ def test_series_draws_provisional_periods_dashed():
     assert dashed.line.dash == "dash"
     assert [y is None for y in dashed.y] == [True, True, True, False, False]  # joins the last firm point
     assert fig.data[-1].name == "provisional o incompleto"
-    assert list(fig.layout.xaxis.ticktext) == [
-        "oct. 2024",
-        "nov. 2024",
-        "dic. 2024",
-        "ene. 2025",
-        "feb. 2025",
+    assert list(fig.layout.xaxis.ticktext) == [  # month over year: narrow enough for a phone
+        "oct.<br>2024",
+        "nov.<br>2024",
+        "dic.<br>2024",
+        "ene.<br>2025",
+        "feb.<br>2025",
     ]
 
 
@@ -184,9 +184,58 @@ def test_ranking_highest_first_with_statuses_last():
         table, edges=[10, 100, 1400], colours=COLOURS, measure="count", unit="u", lang="es"
     )
     bar = fig.data[0]
-    assert list(bar.y) == order[::-1]  # plotly draws bottom-up
-    assert list(bar.text)[::-1][:3] == [f"1{NBSP}400", "42", "10"]
+    # Areas with a value only, highest first at the top of a category axis (codes are not numbers).
+    assert list(bar.y) == ["150101", "150202", "150103", "150102"]
+    assert fig.layout.yaxis.type == "category" and fig.layout.yaxis.autorange == "reversed"
+    assert list(fig.layout.yaxis.categoryarray) == list(bar.y)
+    assert list(bar.text) == [f"1{NBSP}400", "42", "10", "0"]
     assert fig.layout.separators == "," + NBSP
+    assert fig.layout.height == figures.BAR_PX * 4 + 64  # grows with the bars
+
+
+def test_the_ranking_lists_what_it_does_not_draw_and_follows_the_table_sort():
+    table = area_table()
+    rows = figures.ranking_rows(table, unplaced={"150202"})
+    assert [r["code"] for r in rows.drawn] == ["150101", "150103", "150102"]
+    assert [r["name"] for r in rows.unranked] == ["Barranco", "Breña", "Paramonga"]
+    text = figures.unranked_text(rows, "count", "casos", "es")
+    assert text == (
+        "Fuera del gráfico, 3 áreas sin un valor que comparar: "
+        "Barranco (Reservado); Breña (Sin datos); Paramonga (42 casos)."
+    )
+    one = figures.ranking_rows(table[table["code"] != "150105"], unplaced={"150202", "150104"})
+    assert figures.unranked_text(one, "count", "u", "en").startswith("Not in the chart, 2 areas")
+    lowest = figures.ranking_rows(table, sort={"col": "count", "desc": False})
+    assert [r["code"] for r in lowest.drawn] == ["150102", "150103", "150202", "150101"]
+    by_name = figures.ranking_rows(table, sort={"col": "name", "desc": False})
+    assert [r["code"] for r in by_name.drawn][0] == "150101"  # a name sort still ranks by value
+
+
+def test_a_long_ranking_draws_its_ends_and_says_how_many_it_leaves_out():
+    n = 100
+    table = pd.DataFrame(
+        {
+            "code": [f"{i:06d}" for i in range(n)],
+            "name": [f"D{i}" for i in range(n)],
+            "status": "value",
+            "shown": [float(i) for i in range(n)],
+        }
+    )
+    rows = figures.ranking_rows(table, most=40, ends=15)
+    assert len(rows.drawn) == 30 and rows.left_out == 70 and rows.total == 100
+    assert rows.drawn[0]["shown"] == 99 and rows.drawn[-1]["shown"] == 0
+    assert rows.drawn[14]["shown"] == 85 and rows.drawn[15]["shown"] == 14
+    text = figures.unranked_text(rows, "count", "u", "es")
+    assert text.startswith(
+        "Se muestran las 15 áreas con los valores más altos y las 15 con los más bajos de 100"
+    )
+    assert text.endswith("de 100; las 70 áreas del medio están en la tabla de abajo, con todas.")
+    fig = figures.ranking_figure(rows, edges=[1, 99], colours=COLOURS, measure="count", unit="u", lang="es")
+    assert fig.layout.shapes[0].y0 == 14.5  # the dotted line where the middle is left out
+    chosen = figures.ranking_rows(table, most=40, ends=15, highlight="000050")
+    assert [r["shown"] for r in chosen.drawn][14:17] == [85, 50, 14]  # the chosen area, in its place
+    assert chosen.left_out == 69 and chosen.gaps == (14, 15)
+    assert len(figures.ranking_rows(table.head(40)).drawn) == 40
 
 
 def test_empty_figure_carries_the_message():

@@ -54,7 +54,6 @@ CASES = [
     ),
     ("sidpol_future.csv", "pe_sidpol_vcm", ["periods in the future", "row 3, column 'year'"]),
     ("sidpol_bad_month.csv", "pe_sidpol_vcm", ["invalid months", "row 2, column 'month'", "'13'"]),
-    ("sidpol_latin1.csv", "pe_sidpol_vcm", ["not utf-8 encoded", "at row 1", "declare its encoding"]),
     (
         "sidpol_label_mismatch.csv",
         "pe_sidpol_vcm",
@@ -98,6 +97,16 @@ def test_bad_file_is_refused_and_nothing_changes(live, name, source, fragments):
     ledger = [json.loads(line) for line in settings.failed_loads_path.read_text().splitlines()]
     assert [(r["file_name"], r["status"], r["source"]) for r in ledger] == [(name, "failed", source)]
     assert ledger[0]["error"].startswith(name)
+
+
+def test_a_declared_encoding_that_does_not_fit_is_refused(live):
+    """Windows-1252 is detected when no encoding is given; a wrong one given is refused with the row."""
+    settings, before = live
+    with pytest.raises(IngestError) as info:
+        ingest(settings, "pe_sidpol_vcm", FILES / "sidpol_latin1.csv", encoding="utf-8", log=lambda _: None)
+    assert "not utf-8 encoded (byte 0xd1 at row 1)" in str(info.value)
+    assert "declare its encoding" in str(info.value)
+    assert sha256_of(settings.warehouse_path) == before
 
 
 def test_failures_reach_the_ledger_at_the_next_good_import(live):

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from observatory import explore, queries
+from observatory import explore, queries, snapshot
 from observatory.config import Settings
 from observatory.db import Warehouse
 from observatory.site import load_site
@@ -110,13 +110,13 @@ def test_catalogue_coverage(wh):
     assert "cepal_feminicidios" in frame.index  # multi-country series are listed too
 
 
-def test_results_are_cached_and_copies(wh):
-    queries.clear_cache()
+def test_results_are_remembered_by_the_snapshot_and_handed_out_as_copies(wh):
+    snapshot.forget(wh)
     a = queries.territories(wh, "PE")
     a.loc[:, "name"] = "changed"
     b = queries.territories(wh, "PE")
     assert "Ancón" in set(b["name"])
-    assert queries._cached.cache_info().hits >= 1
+    assert snapshot.current(wh).memo.hits >= 1
 
 
 # --------------------------------------------------------------------------- view tables

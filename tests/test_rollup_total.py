@@ -84,7 +84,11 @@ def test_an_older_warehouse_gains_the_table_at_the_next_import(live):
     con.close()
     assert missing_tables(live.warehouse_path) == ["rollup_total"]
     result = ingest(
-        live, "generic", FIXTURES / "files" / "generic_ok.csv", release="2025", log=lambda _: None
+        live,
+        "generic",
+        FIXTURES / "files" / "femicides_by_institution.csv",
+        release="2025",
+        log=lambda _: None,
     )
     assert result.status == "ok"
     assert missing_tables(live.warehouse_path) == []

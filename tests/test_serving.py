@@ -67,7 +67,8 @@ def test_a_missing_warehouse_gives_the_maintenance_page_and_health_says_why(clie
     path.unlink()
     r = c.get("/")
     assert r.status_code == 503
-    assert "mantenimiento" in r.get_data(as_text=True) and "Línea 100" in r.get_data(as_text=True)
+    text = r.get_data(as_text=True)
+    assert "Estamos actualizando los datos" in text and "Línea 100" in text and "{{" not in text
     h = c.get("/health")
     assert h.status_code == 503
     assert "no warehouse at" in h.get_json()["reason"]
@@ -98,7 +99,7 @@ def assert_maintenance(c, reason: str) -> None:
         assert r.status_code == 503, page
         assert r.headers["Retry-After"] == "120"
         text = r.get_data(as_text=True)
-        assert "mantenimiento" in text and "Línea 100" in text, page
+        assert "Estamos actualizando los datos" in text and "Línea 100" in text, page
         assert "Traceback" not in text and "_dash-renderer" not in text, page
     h = c.get("/health")
     assert h.status_code == 503
@@ -108,7 +109,8 @@ def assert_maintenance(c, reason: str) -> None:
 def test_the_real_app_without_a_warehouse_shows_the_maintenance_page(tmp_path, tiny_warehouse):
     path = tmp_path / "observatory.duckdb"
     c = real_app_client(path)
-    assert_maintenance(c, f"no warehouse at {path}")
+    assert_maintenance(c, "no warehouse at observatory.duckdb: run `make build`")
+    assert str(tmp_path) not in c.get("/health").get_data(as_text=True)  # no server path in public
     shutil.copyfile(tiny_warehouse, path)  # a build puts one in place: served without a restart
     assert c.get("/").status_code == 200
     assert c.get("/health").get_json()["ok"] is True
@@ -159,23 +161,18 @@ def test_settle_reads_the_reference_data_and_freezes_what_exists(tiny_warehouse,
     import gc
 
     from app import create_app, settle
-    from observatory import explore, totals
 
-    explore._catalogue.cache_clear()
-    explore._territories.cache_clear()
-    totals.clear()
     app = create_app(Settings.from_env(environ={}, warehouse=str(tiny_warehouse)))
     gc.unfreeze()
     try:
         settle(app)
         assert gc.get_freeze_count() > 0
         assert gc.get_count()[2] == 0  # nothing left in the oldest generation to walk
-        assert explore._catalogue.cache_info().currsize == 1
-        assert explore._territories.cache_info().currsize == 1
-        assert totals._load.cache_info().currsize == 1  # the opening indicator's totals
-        explore._catalogue.cache_clear()
+        snap = app.server.extensions["observatory"].snapshot
+        kept = {key[1] for key in snap.kept._items}
+        assert {"catalogue", "territories"} <= kept
+        assert len(snap.totals) == 1  # the opening indicator's totals
         missing = create_app(Settings.from_env(environ={}, warehouse=str(tmp_path / "none.duckdb")))
-        settle(missing)
-        assert explore._catalogue.cache_info().currsize == 0
+        settle(missing)  # no warehouse: nothing read, and no error
     finally:
         gc.unfreeze()

@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory import queries, totals
+from observatory import queries, snapshot
 from observatory.db import Warehouse
 from tests.conftest import needs_mirror
 
 
 def both(monkeypatch, ask, *args, **kwargs):
-    """``ask(*args, **kwargs)`` answered in memory, then by DuckDB."""
-    queries.clear_cache()
-    totals.clear()
+    """``ask(*args, **kwargs)`` answered in memory, then by DuckDB (each on a fresh snapshot)."""
+    snapshot.forget()
     monkeypatch.setattr(queries, "FAST", True)
     fast = ask(*args, **kwargs)
+    snapshot.forget()
     monkeypatch.setattr(queries, "FAST", False)
     slow = ask(*args, **kwargs)
     return fast, slow
@@ -83,7 +83,6 @@ def test_area_total_in_memory_matches_the_sql(tiny_warehouse, monkeypatch, level
 
 def test_breakdowns_and_several_countries_still_ask_duckdb(tiny_warehouse, monkeypatch):
     wh = Warehouse(tiny_warehouse)
-    totals.clear()
     monkeypatch.setattr(queries, "FAST", True)
     common = {
         "indicator": "pe_denuncias_vcm",
@@ -95,9 +94,9 @@ def test_breakdowns_and_several_countries_still_ask_duckdb(tiny_warehouse, monke
         wh, country="PE", level="district", parent="1501", breakdowns={"sex": "female"}, **common
     )
     queries.series(wh, country=None, codes=["PE"], step="year", **common)
-    assert totals._load.cache_info().currsize == 0
+    assert len(snapshot.current(wh).totals) == 0
     queries.series(wh, country="PE", codes=["PE"], step="year", **common)
-    assert totals._load.cache_info().currsize == 1
+    assert len(snapshot.current(wh).totals) == 1
 
 
 @needs_mirror

@@ -20,6 +20,12 @@ FILES = FIXTURES / "files"
 pytestmark = needs_mirror
 
 
+@pytest.fixture
+def live(cem_takes_generic):
+    """The generic files here feed pe_cem_casos, so the catalogue must let it take them."""
+    return cem_takes_generic
+
+
 def quiet(_: str) -> None:
     pass
 
@@ -38,7 +44,8 @@ def loads(settings, source: str) -> list[tuple]:
     ("path", "options"),
     [
         (FILES / "generic_ok.csv", {}),
-        (FILES / "generic_mapped.csv", {"mapping": FILES / "generic_mapped.toml"}),
+        # 2022 without risk levels, where the warehouse has them: all of pe_cem_casos is replaced
+        (FILES / "generic_mapped.csv", {"mapping": FILES / "generic_mapped.toml", "replace": True}),
     ],
     ids=["plain", "mapped"],
 )
@@ -85,12 +92,16 @@ def test_the_same_bytes_under_another_name_are_an_import(live, tmp_path):
 def test_a_file_read_another_way_is_an_import(live, tmp_path):
     """The same bytes read with another mapping give other rows: not the file already loaded."""
     path = FILES / "generic_mapped.csv"
-    ingest(live, "generic", path, release="2025", mapping=FILES / "generic_mapped.toml", log=quiet)
+    ingest(
+        live, "generic", path, release="2025", mapping=FILES / "generic_mapped.toml", replace=True, log=quiet
+    )
     other = tmp_path / "other.toml"
     other.write_text(
         FILES.joinpath("generic_mapped.toml").read_text(encoding="utf-8").replace('"CASOS"', '"ANIO"'),
         encoding="utf-8",
     )
     before = sha256_of(live.warehouse_path)
-    assert ingest(live, "generic", path, release="2025", mapping=other, log=quiet).status == "ok"
+    assert (
+        ingest(live, "generic", path, release="2025", mapping=other, replace=True, log=quiet).status == "ok"
+    )
     assert sha256_of(live.warehouse_path) != before

@@ -45,7 +45,7 @@ class Context:
     indicators: dict[str, dict]
     crosswalks: Path
     today: dt.date = field(default_factory=dt.date.today)
-    encoding: str = "utf-8"
+    encoding: str | None = None  # None: detected (readers.decode)
     widths: dict[str, dict[str, int]] = field(default_factory=dict)  # country -> level -> code digits
     recoded: dict[tuple[str, str], str] = field(default_factory=dict)  # (country, former) -> current
     levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # country -> levels, top first
@@ -75,6 +75,7 @@ class Context:
 class Batch:
     observations: pd.DataFrame
     rows_read: int
+    rows: list[int] | None = None  # the file row of each observation, when one row is one cell
 
     @property
     def indicators(self) -> list[str]:
@@ -525,7 +526,7 @@ def generic(path: Path, ctx: Context, *, country: str = "PE", mapping: Path | No
         name,
         ["indicator", "territory_code", "period", "breakdowns"],
     )
-    return Batch(_frame(**{c: out[c] for c in OBS_COLUMNS}), rows_read=len(t))
+    return Batch(_frame(**{c: out[c] for c in OBS_COLUMNS}), rows_read=len(t), rows=out[ROW].tolist())
 
 
 # --- MIMP national aggregates (JSON) ------------------------------------------------------------

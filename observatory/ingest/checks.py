@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection
 import pandas as pd
 
 from observatory.ingest.errors import IngestError, Problem
-from observatory.ingest.readers import ROW
+from observatory.ingest.readers import ROW, read_counts
 
 
 def _fail(
@@ -24,18 +24,11 @@ def _fail(
     raise IngestError(file, message, problems, total=int(bad.sum()))
 
 
-def counts(df: pd.DataFrame, column: str, file: str, *, label: str | None = None) -> pd.Series:
-    """Whole, non-negative numbers ('1,234' and '12.0' accepted)."""
-    label = label or column
-    text = df[column].astype(str).str.replace(",", "", regex=False).str.strip()
-    number = pd.to_numeric(text, errors="coerce")
-    non_numeric = number.isna() | (number.fillna(0) % 1 != 0)
-    if non_numeric.any():
-        _fail(file, f"non-numeric values in {label}", df, non_numeric, column, "not a whole number")
-    negative = number < 0
-    if negative.any():
-        _fail(file, f"negative values in {label}", df, negative, column, "a count cannot be negative")
-    return number.astype("int64")
+def counts(
+    df: pd.DataFrame, column: str, file: str, *, label: str | None = None, thousands: str | None = None
+) -> pd.Series:
+    """Whole, non-negative numbers written one unambiguous way (``readers.read_count``)."""
+    return read_counts(df, column, file, label=label, thousands=thousands)
 
 
 def years(df: pd.DataFrame, column: str, file: str, *, first: int = 1990) -> pd.Series:

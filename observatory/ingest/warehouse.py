@@ -4,6 +4,12 @@ Every write goes through ``Writer``: it works on a new file beside the live ware
 checks, and only then renames it into place, so a failure at any point (bad file, failed check,
 a killed process) leaves the live warehouse byte-for-byte as it was. Failed imports are logged
 in ``failed-loads.jsonl`` beside it and copied into the ``loads`` ledger by the next good write.
+
+What an import changes is said before it counts: ``Changes`` holds the cells added, changed and
+removed and the totals per year before and after, for a ``dry_run`` (the same work on a copy that
+is then thrown away) as for a real import. A declared source's file replaces that source's cells;
+a generic file merges: it adds or replaces exactly its own cells (``replace=True`` replaces all of
+its indicators). The file a write replaces is kept for ``rollback`` (``ingest/history.py``).
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ import datetime as dt
 import itertools
 import json
 import os
+import re
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -26,11 +34,12 @@ import sqlalchemy as sa
 from observatory import schema
 from observatory.config import Settings
 from observatory.countries import packs
-from observatory.indicators import load_catalogue
+from observatory.indicators import accepting_generic, load_catalogue
+from observatory.ingest import history
 from observatory.ingest import population as pop
 from observatory.ingest import territories as terr
 from observatory.ingest.adapters import ADAPTERS, Batch, Context, population_table, services_directory
-from observatory.ingest.errors import IngestError
+from observatory.ingest.errors import IngestError, Problem
 from observatory.ingest.sources import Declared, FetchError, SourceFile, load_declared, locate, sha256_of
 from observatory.ledger import failed_loads, interrupted_loads
 
@@ -42,15 +51,46 @@ class CheckError(RuntimeError):
 
 
 @dataclass
+class Changes:
+    """What an import does to the published cells (key: indicator, country, territory, period,
+    granularity, breakdowns, institution), and the totals per indicator and year around it."""
+
+    mode: str  # source (the file replaces its source) | merge | replace (generic)
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    totals: dict[str, dict[int, tuple[float | None, float | None]]] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)  # reason -> rows read but not kept as a cell
+
+    def describe(self) -> list[str]:
+        lines = [
+            f"cells: {self.added:,} added, {self.changed:,} changed, {self.removed:,} removed ({self.mode})"
+        ]
+        for indicator, years in self.totals.items():
+            moved = [f"{y} {_n(b)} -> {_n(a)}" for y, (b, a) in sorted(years.items()) if b != a]
+            lines.append(f"  {indicator} totals by year: " + ("; ".join(moved) if moved else "unchanged"))
+        if self.dropped:
+            lines.append("rows dropped: " + "; ".join(f"{n:,} {why}" for why, n in self.dropped.items()))
+        else:
+            lines.append("rows dropped: none")
+        return lines
+
+
+def _n(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+@dataclass
 class LoadResult:
     load_id: str
     source: str
     release: str | None
     file_name: str
-    status: str  # ok | unchanged
+    status: str  # ok | unchanged | dry-run
     rows_read: int
     rows_accepted: int
     revisions: list[dict]
+    changes: Changes | None = None
 
 
 def _now() -> dt.datetime:
@@ -81,22 +121,28 @@ class Writer:
         fresh: bool = False,
         declared: Declared | None = None,
         attempt: dict | None = None,
+        dry_run: bool = False,
     ):
         self.settings = settings
         self.fresh = fresh
+        self.dry_run = dry_run
         self.declared = declared or load_declared(settings)
         self.live = settings.warehouse_path
         token = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
         self.tmp = self.live.with_name(f".{self.live.name}.{token}.tmp")
+        if dry_run:  # a dry run writes nothing beside the warehouse, not even its work file
+            self._scratch = Path(tempfile.mkdtemp(prefix="observatory-dry-run-"))
+            self.tmp = self._scratch / self.live.name
         # A marker says a write is under way; one left by a killed process becomes a failed load.
         self.marker = self.live.with_name(f".{self.live.name}.{token}.running.json")
         self.attempt = {"source": "build", "release": None, "file_name": "(build)", **(attempt or {})}
         self.con: duckdb.DuckDBPyConnection | None = None
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
-        self.live.parent.mkdir(parents=True, exist_ok=True)
-        record = {**self.attempt, "pid": os.getpid(), "started_at": _now().isoformat()}
-        self.marker.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        if not self.dry_run:
+            self.live.parent.mkdir(parents=True, exist_ok=True)
+            record = {**self.attempt, "pid": os.getpid(), "started_at": _now().isoformat()}
+            self.marker.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         if self.fresh or not self.live.exists():
             create_schema(self.tmp)
         else:
@@ -110,7 +156,8 @@ class Writer:
         try:
             if exc_type is None:
                 refresh_catalogue(con, self.settings, self.declared)
-                _merge_failed_loads(con, self.settings)
+                if not self.dry_run:
+                    _merge_failed_loads(con, self.settings)
                 rebuild_denominators(con)
                 rebuild_service_access(con)
                 rebuild_rollup(con)
@@ -118,19 +165,25 @@ class Writer:
                 con.execute("CHECKPOINT")
         except BaseException:
             con.close()
-            self.tmp.unlink(missing_ok=True)
-            self.marker.unlink(missing_ok=True)
+            self._discard()
             raise
         con.close()
-        if exc_type is not None:
-            self.tmp.unlink(missing_ok=True)
-            self.marker.unlink(missing_ok=True)
+        if exc_type is not None or self.dry_run:
+            self._discard()
             return
         with open(self.tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        history.keep(self.settings, {k: self.attempt.get(k) for k in ("source", "release", "file_name")})
         os.replace(self.tmp, self.live)
         self.marker.unlink(missing_ok=True)
         self.settings.failed_loads_path.unlink(missing_ok=True)
+
+    def _discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+        self.tmp.with_name(self.tmp.name + ".wal").unlink(missing_ok=True)
+        self.marker.unlink(missing_ok=True)
+        if self.dry_run:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
 
 # --- reference data ---------------------------------------------------------------------------
@@ -234,7 +287,7 @@ def load_reference(con: duckdb.DuckDBPyConnection, settings: Settings, declared:
 # --- observations -------------------------------------------------------------------------------
 
 
-def context(con: duckdb.DuckDBPyConnection, settings: Settings, encoding: str = "utf-8") -> Context:
+def context(con: duckdb.DuckDBPyConnection, settings: Settings, encoding: str | None = None) -> Context:
     territories = con.execute("SELECT country, code, level, name FROM territories").df()
     catalogue = load_catalogue(Path(settings.data_dir) / "indicators.toml")
     countries = packs(settings.data_dir)
@@ -252,6 +305,17 @@ def context(con: duckdb.DuckDBPyConnection, settings: Settings, encoding: str = 
     )
 
 
+KEY = (
+    "indicator_id",
+    "country",
+    "territory_code",
+    "period",
+    "granularity",
+    *schema.BREAKDOWNS,
+    "institution",
+)
+
+
 def apply_batch(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -262,8 +326,14 @@ def apply_batch(
     batch: Batch,
     started: dt.datetime,
     replace_indicators: list[str] | None = None,
+    mode: str = "source",
 ) -> LoadResult:
-    """Replace the source's observations with the batch; record the per-year revisions and the load."""
+    """Put the batch's cells in; record the per-year revisions and the load.
+
+    ``mode``: ``source`` replaces every cell of the source's indicators (a declared source's new
+    release); ``replace`` every cell of ``replace_indicators``; ``merge`` only the cells the batch
+    holds (same key), leaving every other cell as it was.
+    """
     load_id = f"{source}:{release or 'unreleased'}:{sha[:12]}:{uuid.uuid4().hex[:6]}"
     indicators = replace_indicators or [
         r[0] for r in con.execute("SELECT id FROM indicators WHERE source = $s", {"s": source}).fetchall()
@@ -271,10 +341,36 @@ def apply_batch(
     old_release = con.execute("SELECT release FROM sources WHERE name = $s", {"s": source}).fetchone()
     old_release = old_release[0] if old_release else None
     before = _year_totals(con, indicators)
+    before_each = _indicator_year_totals(con, indicators)
     obs = batch.observations.assign(load_id=load_id)
-    con.execute("DELETE FROM observations WHERE list_contains($ids, indicator_id)", {"ids": indicators})
+    con.register("_batch", obs)
+    try:
+        changes = _changes(con, indicators, mode)
+        if mode == "merge":
+            on = " AND ".join(f"o.{k} = b.{k}" for k in KEY)
+            con.execute(f"DELETE FROM observations o USING _batch b WHERE {on}")
+        else:
+            con.execute(
+                "DELETE FROM observations WHERE list_contains($ids, indicator_id)", {"ids": indicators}
+            )
+    finally:
+        con.unregister("_batch")
     _insert(con, "observations", obs)
     after = _year_totals(con, indicators)
+    after_each = _indicator_year_totals(con, indicators)
+    changes.totals = {
+        i: {
+            y: (before_each.get(i, {}).get(y), after_each.get(i, {}).get(y))
+            for y in sorted(set(before_each.get(i, {})) | set(after_each.get(i, {})))
+        }
+        for i in indicators
+        if before_each.get(i) or after_each.get(i)
+    }
+    combined = batch.rows_read - len(obs)
+    if combined > 0:
+        changes.dropped["rows added into the same cell as another row (split labels of one territory)"] = (
+            combined
+        )
     revisions = []
     if old_release is not None and before:
         for year in sorted(set(before) | set(after)):
@@ -296,9 +392,18 @@ def apply_batch(
         )
         if revisions:
             _insert(con, "revisions", pd.DataFrame(revisions))
+    # A merge without a release label keeps the source's release: its other cells still are that release.
     con.execute(
-        "UPDATE sources SET release = $release, file_name = $file, sha256 = $sha, loaded_at = $at WHERE name = $name",
-        {"release": release, "file": path.name, "sha": sha, "at": _now(), "name": source},
+        "UPDATE sources SET release = CASE WHEN $keep THEN release ELSE $release END, file_name = $file, "
+        "sha256 = $sha, loaded_at = $at WHERE name = $name",
+        {
+            "keep": mode == "merge" and release is None,
+            "release": release,
+            "file": path.name,
+            "sha": sha,
+            "at": _now(),
+            "name": source,
+        },
     )
     record = {
         "load_id": load_id,
@@ -315,7 +420,44 @@ def apply_batch(
         "error": None,
     }
     _insert(con, "loads", pd.DataFrame([record]))
-    return LoadResult(load_id, source, release, path.name, "ok", batch.rows_read, batch.rows_read, revisions)
+    return LoadResult(
+        load_id, source, release, path.name, "ok", batch.rows_read, batch.rows_read, revisions, changes
+    )
+
+
+def _changes(con: duckdb.DuckDBPyConnection, indicators: list[str], mode: str) -> Changes:
+    """Cells of ``_batch`` added to, changed in, and (outside a merge) removed from the observations."""
+    key = ", ".join(KEY)
+    old = (
+        f"SELECT {key}, value FROM observations o WHERE EXISTS "
+        f"(SELECT 1 FROM _batch b WHERE {' AND '.join(f'o.{k} = b.{k}' for k in KEY)})"
+        if mode == "merge"
+        else f"SELECT {key}, value FROM observations WHERE list_contains($ids, indicator_id)"
+    )
+    new = f"SELECT {', '.join(f'CAST({k} AS DATE) AS {k}' if k == 'period' else k for k in KEY)}, value FROM _batch"
+    params = {} if mode == "merge" else {"ids": indicators}
+    added, removed, changed = con.execute(
+        f"""WITH old AS ({old}), new AS ({new})
+            SELECT (SELECT count(*) FROM new ANTI JOIN old USING ({key})),
+                   (SELECT count(*) FROM old ANTI JOIN new USING ({key})),
+                   (SELECT count(*) FROM old JOIN new USING ({key}) WHERE old.value <> new.value)""",
+        params,
+    ).fetchone()
+    return Changes(mode, int(added), int(changed), int(removed))
+
+
+def _indicator_year_totals(
+    con: duckdb.DuckDBPyConnection, indicators: list[str]
+) -> dict[str, dict[int, float]]:
+    rows = con.execute(
+        "SELECT indicator_id, year(period) AS y, sum(value) FROM observations "
+        "WHERE list_contains($ids, indicator_id) GROUP BY ALL",
+        {"ids": indicators},
+    ).fetchall()
+    out: dict[str, dict[int, float]] = {}
+    for i, y, v in rows:
+        out.setdefault(i, {})[int(y)] = float(v)
+    return out
 
 
 def _year_totals(con: duckdb.DuckDBPyConnection, indicators: list[str]) -> dict[int, float]:
@@ -651,15 +793,22 @@ def ingest(
     path: Path,
     *,
     release: str | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
+    replace: bool = False,
+    allow_older: bool = False,
+    dry_run: bool = False,
     log: Log = print,
     **options,
 ) -> LoadResult:
     """Import one file into a copy of the live warehouse and put the copy in place.
 
-    Importing the file the source already holds changes nothing at all (``_already_loaded``: the
-    same sha256; for ``generic`` and ``population`` also the same name and release).
-    A failure is logged beside the warehouse and re-raised; the live file is untouched.
+    A declared source's file replaces that source's cells; its release, when not given, is the
+    one ``sources.toml`` declares for a file with this sha256, and a release older than the one
+    loaded is refused unless ``allow_older``. A generic file merges its cells (``replace``: all
+    cells of its indicators go first). ``dry_run`` does all of it, checks included, on a scratch
+    copy and says what would change; nothing is written. Importing the file the source already
+    holds changes nothing at all (``_already_loaded``). A failure is logged beside the warehouse
+    and re-raised; the live file is untouched.
     """
     path = Path(path)
     declared = load_declared(settings)
@@ -669,29 +818,138 @@ def ingest(
         )
     if source not in ("generic", "population"):
         declared.adapter(source)
+    if options.get("country") is not None:
+        known_country(settings, options["country"])
+    if replace and source != "generic":
+        raise ValueError(
+            "--replace is for generic files: a declared source's file always replaces its source"
+        )
     started = _now()
     try:
-        sha = sha256_of(path) if path.exists() else ""
-        held_by = _already_loaded(settings, source, path, release, sha, encoding, options) if sha else None
+        sha = sha256_of(path) if path.exists() and path.is_file() else ""
+        if release is None and source not in ("generic", "population"):
+            release = next(
+                (f.release for f in declared.files if f.source == source and f.sha256 == sha), None
+            )
+        held_by = (
+            _already_loaded(settings, source, path, release, sha, encoding, {**options, "replace": replace})
+            if sha
+            else None
+        )
         if held_by is not None:
             label = _population_label(path, release) if source == "population" else release
             result = LoadResult("", held_by, label, path.name, "unchanged", 0, 0, [])
             log(_describe(result))
             return result
         attempt = {"source": source, "release": release, "file_name": path.name}
-        with Writer(settings, declared=declared, attempt=attempt) as con:
+        with Writer(settings, declared=declared, attempt=attempt, dry_run=dry_run) as con:
             result = _ingest_into(
-                con, settings, declared, source, path, release, encoding=encoding, sha=sha, **options
+                con,
+                settings,
+                declared,
+                source,
+                path,
+                release,
+                encoding=encoding,
+                sha=sha or None,
+                replace=replace,
+                allow_older=allow_older,
+                log=log,
+                **options,
             )
     except (IngestError, CheckError, OSError, ValueError) as exc:
-        _log_failure(settings, source, release, path, started, exc)
+        if not dry_run:
+            _log_failure(settings, source, release, path, started, exc)
         raise
+    if dry_run:
+        result.status = "dry-run"
     log(_describe(result))
     return result
 
 
+def known_country(settings: Settings, code: str) -> None:
+    """Raise ValueError naming ``code`` and the country packs there are, unless it is one."""
+    available = packs(settings.data_dir)
+    if code not in available:
+        listed = ", ".join(f"{c} ({p.name_en})" for c, p in sorted(available.items()))
+        raise ValueError(
+            f"unknown country {code!r}: no country pack data/countries/{code.lower()}.toml; available: {listed}"
+        )
+
+
+_RELEASE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+
+
+def _release_key(label: str | None) -> tuple[int, ...] | None:
+    match = _RELEASE.fullmatch(label or "")
+    return tuple(int(g) for g in match.groups() if g) if match else None
+
+
+def _refuse_older_release(con, source: str, release: str | None, file: str) -> None:
+    """Releases labelled by date (YYYY, YYYY-MM, YYYY-MM-DD) are ordered; others are not."""
+    row = con.execute("SELECT release FROM sources WHERE name = $s", {"s": source}).fetchone()
+    loaded = row[0] if row else None
+    new, old = _release_key(release), _release_key(loaded)
+    if new is None or old is None:
+        return
+    common = min(len(new), len(old))
+    if new[:common] < old[:common]:
+        raise IngestError(
+            file,
+            f"release {release} is older than release {loaded} of {source}, which is loaded: it would "
+            f"replace newer figures. Pass --allow-older to load it anyway (or --dry-run to see what changes).",
+        )
+
+
+def _refuse_declared_indicators(
+    batch: Batch, ctx: Context, declared: Declared, settings: Settings, file: str
+):
+    """Generic rows may not mix into an indicator a declared source feeds, unless the catalogue
+    says it takes them (``accepts_generic``)."""
+    takes = accepting_generic(Path(settings.data_dir) / "indicators.toml")
+    frame = batch.observations
+    rows = batch.rows or [None] * len(frame)
+    problems, fed = [], {}
+    for position, indicator in enumerate(frame["indicator_id"]):
+        src = ctx.indicators[indicator]["source"]
+        adapter = declared.sources.get(src, {}).get("adapter")
+        if adapter in (None, "generic") or indicator in takes:
+            continue
+        fed[indicator] = src
+        if len(problems) < 50:
+            problems.append(
+                Problem(rows[position], "indicator", indicator, f"fed by the declared source {src}")
+            )
+    if fed:
+        named = "; ".join(
+            f"{i} is fed by the declared source {src} ({declared.sources[src]['title']})"
+            for i, src in fed.items()
+        )
+        raise IngestError(
+            file,
+            f"generic rows refused: {named}. Import that source's own file "
+            f"(`ingest {next(iter(fed.values()))} FILE --release R`), or, if the observatory really "
+            "completes this indicator with its own figures, set accepts_generic = true for it in "
+            "data/indicators.toml",
+            problems,
+            total=sum(1 for i in frame["indicator_id"] if i in fed),
+        )
+
+
 def _ingest_into(
-    con, settings, declared, source, path, release, *, encoding="utf-8", sha: str | None = None, **options
+    con,
+    settings,
+    declared,
+    source,
+    path,
+    release,
+    *,
+    encoding=None,
+    sha: str | None = None,
+    replace: bool = False,
+    allow_older: bool = False,
+    log: Log | None = None,
+    **options,
 ) -> LoadResult:
     started = _now()
     sha = sha or sha256_of(path)  # hashed once per import, whoever asks
@@ -701,6 +959,8 @@ def _ingest_into(
         return _ingest_population(con, ctx, path, release, started, sha, country=country)
     if source != "generic" and declared.adapter(source) == "services":
         country = options.get("country") or settings.country
+        if not allow_older:
+            _refuse_older_release(con, source, release, path.name)
         points, batch = services_directory(path, ctx, country=country, release=release)
         con.execute("DELETE FROM service_points WHERE country = $c", {"c": country})
         _insert(con, "service_points", points)
@@ -709,21 +969,47 @@ def _ingest_into(
         )
     if source == "generic":
         batch = ADAPTERS["generic"](path, ctx, **options)
+        _refuse_declared_indicators(batch, ctx, declared, settings, path.name)
         sources = {ctx.indicators[i]["source"] for i in batch.indicators}
         if len(sources) != 1:
+            first = {}  # the first row of each source's indicators, to point at
+            for position, indicator in enumerate(batch.observations["indicator_id"]):
+                first.setdefault(ctx.indicators[indicator]["source"], (position, indicator))
+            rows = batch.rows or [None] * len(batch.observations)
             raise IngestError(
-                path.name, f"a generic file must hold indicators of one source, found {sorted(sources)}"
+                path.name,
+                f"a generic file must hold indicators of one source, found {sorted(sources)}: split it",
+                [
+                    Problem(rows[i], "indicator", ind, f"of source {src}")
+                    for src, (i, ind) in sorted(first.items())
+                ],
             )
-        return apply_batch(
+        target = sources.pop()
+        if not allow_older:
+            _refuse_older_release(con, target, release, path.name)
+        if replace and log is not None:
+            going = con.execute(
+                "SELECT indicator_id, count(*) FROM observations WHERE list_contains($ids, indicator_id) GROUP BY 1 ORDER BY 1",
+                {"ids": batch.indicators},
+            ).fetchall()
+            for indicator, n in going or [(", ".join(batch.indicators), 0)]:
+                log(
+                    f"--replace: all {n:,} published cells of {indicator} go; the file's cells take their place"
+                )
+        result = apply_batch(
             con,
-            source=sources.pop(),
+            source=target,
             release=release,
             path=path,
             sha=sha,
             batch=batch,
             started=started,
             replace_indicators=batch.indicators,
+            mode="replace" if replace else "merge",
         )
+        return result
+    if not allow_older:  # before reading: the release is known from the command or sources.toml
+        _refuse_older_release(con, source, release, path.name)
     batch = ADAPTERS[declared.adapter(source)](path, ctx)
     return apply_batch(con, source=source, release=release, path=path, sha=sha, batch=batch, started=started)
 
@@ -807,6 +1093,7 @@ def _already_loaded(
         if not holders:
             return None
         ctx = context(con, settings, encoding)
+        replace = options.pop("replace", False)
         batch = ADAPTERS["generic"](path, ctx, **options)
         held = {ctx.indicators[i]["source"] for i in batch.indicators}
         if len(held) != 1 or not held <= holders:
@@ -817,16 +1104,25 @@ def _already_loaded(
             batch.observations,
             "list_contains($ids, indicator_id)",
             {"ids": batch.indicators},
+            within=not replace,  # a merged file is held when its cells are; --replace: exactly
         )
         return held.pop() if same else None
     finally:
         con.close()
 
 
-def _holds(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, where: str, params: dict) -> bool:
+def _holds(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    where: str,
+    params: dict,
+    within: bool = False,
+) -> bool:
     """Whether the rows of ``table`` matching ``where`` are exactly the rows of ``frame``, counting
-    repeats, in ``frame``'s columns cast to the table's types. ``table`` and ``where`` come from
-    this module, never from input."""
+    repeats, in ``frame``'s columns cast to the table's types (``within``: every row of ``frame``
+    is among them, as for a merged file). ``table`` and ``where`` come from this module, never
+    from input."""
     assert table in schema.metadata.tables
     types = dict(
         con.execute(
@@ -839,8 +1135,9 @@ def _holds(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, wher
     given = f"SELECT {', '.join(f'CAST({c} AS {types[c]}) AS {c}' for c in columns)} FROM _frame"
     con.register("_frame", frame)
     try:
+        both = "" if within else f" UNION ALL ({stored} EXCEPT ALL {given})"
         differ = con.execute(
-            f"SELECT count(*) FROM (({given} EXCEPT ALL {stored}) UNION ALL ({stored} EXCEPT ALL {given}))",
+            f"SELECT count(*) FROM (({given} EXCEPT ALL {stored}){both})",
             params,
         ).fetchall()[0][0]
     finally:
@@ -852,10 +1149,14 @@ def _describe(r: LoadResult) -> str:
     if r.status == "unchanged":
         return f"{r.source} {r.release or ''}: {r.file_name} is already loaded; nothing changed"
     text = f"{r.source} {r.release or ''}: {r.rows_accepted:,} rows from {r.file_name}"
+    if r.status == "dry-run":
+        text = f"dry run, nothing written: {r.source} {r.release or ''}: {r.rows_accepted:,} rows read from {r.file_name}"
     if r.revisions:
         text += "; revised years: " + ", ".join(
             f"{v['year']} {v['total_before'] or 0:,.0f} -> {v['total_after'] or 0:,.0f}" for v in r.revisions
         )
+    if r.changes is not None:
+        text += "\n  " + "\n  ".join(r.changes.describe())
     return text
 
 

@@ -294,3 +294,139 @@ def test_the_series_table_is_built_when_opened_and_follows_the_view(page):
     page.wait_for_selector("#series-table table")
     assert page.evaluate("document.querySelector('details.as-table').open")
     no_errors(page)
+
+
+# --------------------------------------------------------------------------- one round trip
+
+
+VIEW = "..url.search..."  # the view callback's outputs begin with the URL
+
+
+def callbacks_during(page, action, *done) -> list[str]:
+    """The callback requests sent (each by its outputs) from ``action()`` until every ``done()``
+    holds and no callback is in flight."""
+    sent: list[str] = []
+
+    def note(request):
+        if request.method == "POST" and "/_dash-update-component" in request.url.split("?")[0]:
+            body = json.loads(request.post_data)
+            sent.append(body["output"][:40] + " " + ",".join(body.get("changedPropIds", [])))
+
+    settle(page)
+    page.on("request", note)
+    try:
+        action()
+        for wait in done:
+            wait()
+        settle(page)
+        page.wait_for_timeout(400)  # anything a response would set off has left by now
+        settle(page)
+    finally:
+        page.remove_listener("request", note)
+    return sent
+
+
+def add_comparison(page, typed: str, label: str) -> None:
+    page.locator("#f-compare").scroll_into_view_if_needed()
+    page.click("#f-compare")
+    search = page.locator(".dash-dropdown-content .dash-dropdown-search").last
+    search.wait_for(state="visible")
+    search.fill(typed)
+    page.get_by_role("option", name=label, exact=True).click()
+
+
+def test_each_interaction_is_one_callback_request(page):
+    """One request per interaction (two where a control's options come from the server: the
+    comparison's search), never one for Dash Pages' page content; the same numbers as before."""
+    open_view(page)
+    wait_map(page, ["01", "15"])
+    counts = {}
+    counts["department"] = callbacks_during(
+        page,
+        lambda: choose(page, "f-department", "Lima"),
+        lambda: wait_url(page, "?area=15"),
+        lambda: wait_map(page, ["1501", "1502"]),
+        lambda: wait_text(page, "#kf-total", "1\u00a0320"),
+    )
+    counts["period"] = callbacks_during(
+        page,
+        lambda: choose(page, "f-from", "ene. 2024"),
+        lambda: wait_url(page, "?area=15&from=2024-01"),
+    )
+    counts["drill"] = callbacks_during(
+        page,
+        lambda: click_area(page, "province", "1501"),
+        lambda: wait_url(page, "?area=1501&from=2024-01"),
+        lambda: wait_map(page, ["150101", "150102"]),
+        lambda: wait_text(page, "#kf-total", "1\u00a0400"),
+    )
+    counts["measure"] = callbacks_during(
+        page,
+        lambda: page.get_by_label("Número", exact=True).check(),
+        lambda: wait_url(page, "?area=1501&from=2024-01&measure=count"),
+        lambda: page.wait_for_function(
+            "() => document.querySelector('#map-unit').textContent === 'denuncias'"
+        ),
+    )
+    counts["compare"] = callbacks_during(
+        page,
+        lambda: add_comparison(page, "Amaz", "Amazonas"),
+        lambda: wait_url(page, "?area=1501&from=2024-01&measure=count&compare=01"),
+        lambda: page.wait_for_function(
+            "() => Array.from(document.querySelector('#series .js-plotly-plot').data).some(t => t.name === 'Amazonas')"
+        ),
+    )
+    counts["sort"] = callbacks_during(
+        page,
+        lambda: page.locator("#area-table thead button").first.click(),
+        lambda: page.wait_for_function(
+            "() => document.querySelector('#area-table thead th').getAttribute('aria-sort') === 'ascending'"
+        ),
+    )
+    counts["breadcrumb"] = callbacks_during(
+        page,
+        lambda: page.click("#crumb-15"),
+        lambda: wait_url(page, "?area=15&from=2024-01&measure=count&compare=01"),
+        lambda: wait_map(page, ["1501", "1502"]),
+    )
+    counts["back"] = callbacks_during(
+        page,
+        lambda: page.go_back(),
+        lambda: wait_url(page, "?area=1501&from=2024-01&measure=count&compare=01"),
+        lambda: wait_map(page, ["150101", "150102"]),
+        lambda: wait_text(page, "#kf-total", "1\u00a0400"),
+    )
+    assert {k: len(v) for k, v in counts.items()} == {
+        "department": 1,
+        "period": 1,
+        "drill": 1,
+        "measure": 1,
+        "compare": 2,
+        "sort": 1,
+        "breadcrumb": 1,
+        "back": 1,
+    }, counts
+    for name, sent in counts.items():
+        assert sent[-1].startswith(VIEW), (name, sent)
+        assert not any("_pages_content" in s for s in sent), (name, sent)
+    assert counts["compare"][0].startswith("f-compare.options@")  # the search for names, then the view
+    no_errors(page)
+
+
+def test_the_next_level_boundaries_are_in_the_browser_before_the_click(page):
+    """On a map of provinces the district layer is fetched ahead; the click draws the districts
+    without asking for it."""
+    geo_requests: list[str] = []
+    page.on("request", lambda r: geo_requests.append(r.url) if "/geo/" in r.url else None)
+    open_view(page, "?area=15")
+    wait_map(page, ["1501", "1502"])
+    page.wait_for_function(
+        "() => { const a = (window.PlotlyGeoAssets || {})['/geo/pe-district.geojson'];"
+        " return !!a && a.type === 'FeatureCollection' }"
+    )
+    fetched = len(geo_requests)
+    assert [u.rsplit("/", 1)[1] for u in geo_requests].count("pe-district.geojson") == 1
+    click_area(page, "province", "1501")
+    wait_map(page, ["150101", "150102"])
+    assert len(geo_requests) == fetched  # drawn from what was fetched ahead
+    no_errors(page)
