@@ -5,10 +5,11 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
+PLOTLY_BUNDLE := frontend/dist/plotly-observatory.min.js
 
-.PHONY: setup fetch build warehouse run dev test lint api-check bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick gallery bench-browser clean
+.PHONY: setup fetch build warehouse run dev test lint api-check bench bench-quick bench-interactions fuzz load rebuild-under-load reliability-quick gallery bench-browser audit clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(PLOTLY_BUNDLE)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m observatory.serving precompress
 	touch $@
+
+# The page's plotly.js (issue 19): a partial bundle built from npm (package-lock.json pins plotly.js
+# and esbuild); lighthouse and axe-core come with it for `make audit` and the axe test. Without npm
+# the app serves plotly.py's full plotly.min.js instead (observatory/plotlyjs.py).
+$(PLOTLY_BUNDLE): package.json package-lock.json frontend/build-plotly.mjs frontend/plotly-page.js frontend/plotly-map.js frontend/plotly-observatory.js
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && npm run -s build:plotly \
+	  && $(PY) -m observatory.serving precompress; \
+	else echo "npm is missing: the app will serve the full plotly.js (apt-get install nodejs npm)"; fi
 
 fetch: setup
 	$(PY) -m observatory fetch
@@ -77,6 +86,11 @@ reliability-quick: setup warehouse
 	$(PY) -m bench.fuzz --cases 500
 	$(PY) -m bench.load --quick
 	$(PY) -m bench.rebuild_under_load --quick
+
+# Lighthouse (mobile, desktop) on the home page and axe-core over every page and state, on the real
+# warehouse; prints the table and records it under "audit" in bench/results.json.
+audit: setup warehouse
+	$(PY) -m bench.audit
 
 # Pictures of every card of a fixed set of views on the real warehouse, side by side in
 # gallery/index.html (issue 16; bench/gallery.py, ports 8160-8161, headless /usr/bin/chromium).

@@ -19,7 +19,19 @@ import dash
 import flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from observatory import api, countries, dashboard, explore, i18n, not_found, serving, snapshot, totals
+from observatory import (
+    api,
+    countries,
+    crawlers,
+    dashboard,
+    explore,
+    i18n,
+    not_found,
+    plotlyjs,
+    serving,
+    snapshot,
+    totals,
+)
 from observatory.config import ROOT, Settings
 from observatory.db import Warehouse
 from observatory.explore import Context
@@ -29,6 +41,8 @@ from observatory.site import check_scope, load_site
 log = logging.getLogger("observatory.app")
 GEO_NAME = re.compile(r"^([a-z]{2})-(country|department|province|municipality|district)\.geojson$")
 GEO_MAX_AGE = 24 * 3600
+# Dash 4 puts dash_table's loader on every page; no page has a DataTable (tests/test_page_weight.py).
+UNUSED_SCRIPTS = ("/_dash-component-suites/dash/dash_table/",)
 
 INDEX = """<!DOCTYPE html>
 <html lang="es">
@@ -53,7 +67,12 @@ INDEX = """<!DOCTYPE html>
 
 class ObservatoryDash(dash.Dash):
     def interpolate_index(self, **kwargs):
-        """The page shell, with ``<html lang>`` set from the URL's language."""
+        """The page shell, with ``<html lang>`` set from the URL's language, without the scripts of
+        Dash component libraries the observatory does not use (``UNUSED_SCRIPTS``)."""
+        scripts = kwargs.get("scripts", "")
+        kwargs["scripts"] = "\n".join(
+            line for line in scripts.split("\n") if not any(s in line for s in UNUSED_SCRIPTS)
+        )
         html = super().interpolate_index(**kwargs)
         lang = lang_or_default(flask.request.args.get("lang")) if flask.has_request_context() else "es"
         return html.replace('<html lang="es">', f'<html lang="{lang}">', 1)
@@ -120,6 +139,8 @@ def create_app(settings: Settings | None = None, *, boundaries=None) -> dash.Das
     )
     api.install(app)  # /api/v1, /download and /embed, with their rate limits (app.server.config)
     not_found.install(app)  # an address no page answers: the not-found view with HTTP 404
+    crawlers.install(app)  # /robots.txt
+    plotlyjs.install(app)  # /plotly/plotly-map.min.js, the map traces the page loads on demand
     if settings.trusted_proxies > 0:  # the reader's address, not the proxy's, for the rate limits
         n = settings.trusted_proxies
         app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=n, x_proto=n, x_host=n)

@@ -334,6 +334,22 @@ def _unmapped_item(r: dict, measure: str, unit: str, lang: str) -> list:
     return item + [html.Strong(t(f"status.{r['status']}", lang))]
 
 
+class LinkElement:
+    """A ``dcc.Link`` as Dash sends it, made without Dash's constructor (as ``Element``)."""
+
+    __slots__ = ("children", "href")
+
+    def __init__(self, children, href: str):
+        self.children, self.href = children, href
+
+    def to_plotly_json(self) -> dict:
+        return {
+            "props": {"children": self.children, "href": self.href},
+            "type": "Link",
+            "namespace": "dash_core_components",
+        }
+
+
 class Element:
     """An html element as Dash sends it to the browser (what ``html.Td(...)`` serialises to),
     made without Dash's constructor, which checks every prop: 8 µs an element, and a table of
@@ -365,9 +381,13 @@ def area_table_component(
     sort: dict | None,
     highlight: str | None = None,
     smoothed: bool = False,
+    area_href=None,
 ) -> html.Table:
     """The sortable table of exactly the values the map and ranking show (``smoothed``: they show
-    the smoothed rate, in its own column beside the raw rate and its interval)."""
+    the smoothed rate, in its own column beside the raw rate and its interval).
+
+    ``area_href(code)``, when given, links each area's name to its own view, as a click on the map
+    does: the keyboard's and screen readers' way into the map's areas."""
     sort = sort or {"col": "shown", "desc": True}
     cols = [c for c in TABLE_COLUMNS if ind.has_rate or c not in ("rate", "ci", "population")]
     if smoothed:
@@ -417,7 +437,8 @@ def area_table_component(
             if status in ("value", "zero")
             else t(f"status.{status}", lang)
         )
-        head = [r["name"], Element("Span", f" {r['code']}", className="code")]
+        name = LinkElement(r["name"], area_href(r["code"])) if area_href else r["name"]
+        head = [name, Element("Span", f" {r['code']}", className="code")]
         if r["provisional"]:
             head.append(Element("Span", " *", title=t("status.provisional", lang)))
         cells = [Element("Th", head, scope="row"), Element("Td", count, className="num")]

@@ -277,7 +277,8 @@ def build(ctx: Context, view: View):
                 ),
                 id="map-wrap",
                 className="graph-box graph-box--map",
-                **{"aria-describedby": "map-summary"},
+                role="figure",  # the map in words: its summary below (ui.map_summary)
+                **{"aria-labelledby": "map-title", "aria-describedby": "map-summary"},
             ),
             html.P(t("map.hint", lang), className="map-hint", id="map-hint"),
             html.P(id="map-message", className="notice", hidden=True),
@@ -325,10 +326,14 @@ def build(ctx: Context, view: View):
         t("ranking.title", lang),
         ui.chart_unit(view, "ranking"),
         [
-            dcc.Graph(
-                id="ranking",
-                config={"displaylogo": False, "staticPlot": False},
-                figure=figures.empty_figure(""),
+            html.Div(
+                dcc.Graph(
+                    id="ranking",
+                    config={"displaylogo": False, "staticPlot": False},
+                    figure=figures.empty_figure(""),
+                ),
+                role="figure",  # ranks the map's values: the map's summary in words, and the table below
+                **{"aria-labelledby": "ranking-title", "aria-describedby": "map-summary"},
             ),
             html.P(id="ranking-unranked", className="ranking-note"),
         ],
@@ -744,8 +749,16 @@ def on_ranking(ctx: Context, search: str | None, sort: dict | None) -> tuple:
     if table.empty:
         return figures.empty_figure(t("summary.none", lang)), html.P(t("summary.none", lang))
     fig, _ = exports.ranking_chart(ctx, view, sort)
+    defaults = explore.defaults(ctx, view.indicator)
     table_component = ui.area_table_component(
-        table, view.indicator, measure, lang, sort, view.highlight, smoothed=view.smoothing
+        table,
+        view.indicator,
+        measure,
+        lang,
+        sort,
+        view.highlight,
+        smoothed=view.smoothing,
+        area_href=lambda code: "/" + urlstate.to_search(view.state.with_(area=code), defaults),
     )
     return fig, table_component
 

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from pathlib import Path
 
 import flask
-import plotly
 import plotly.graph_objects as go
 
-from observatory import api, explore, exports, figures
+from observatory import api, explore, exports, figures, plotlyjs
 from observatory import components as ui
 from observatory.explore import Context, View
 from observatory.i18n import t
 
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 ASSET_MAX_AGE = 24 * 3600
 MAP_SIZE = (800, 450)  # the map's first view is fitted for this size; it then follows the frame
 EMBED_JS = """(function () {
@@ -81,7 +78,7 @@ html,body{{margin:0;height:100%;background:#fff;color:#1f1f1f;font-family:{font}
 <h1 class="embed__title">{title}</h1>
 <p class="embed__subtitle">{subtitle}</p>
 <p class="embed__unit" id="embed-unit">{unit}</p>
-<div id="chart" class="embed__chart{chart_class}" role="img" aria-label="{label}"></div>
+<div id="chart" class="embed__chart{chart_class}" role="figure" aria-label="{label}"></div>
 {legend}<p class="embed__notes" id="embed-notes">{notes}</p>
 <p class="embed__source" id="embed-source">{source} · {signature} · <a href="{url}" target="_blank" rel="noopener" id="embed-link">{view_full}</a></p>
 </main>
@@ -213,7 +210,7 @@ def embed(chart: str):
 
 @bp.get("/assets/plotly.min.js")
 def plotly_js():
-    response = flask.send_file(PLOTLY_JS, mimetype="application/javascript", max_age=ASSET_MAX_AGE)
+    response = flask.send_file(plotlyjs.path(), mimetype="application/javascript", max_age=ASSET_MAX_AGE)
     return response
 
 

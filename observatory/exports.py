@@ -30,7 +30,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from observatory import components as ui
-from observatory import explore, figures
+from observatory import explore, figures, plotlyjs
 from observatory.explore import Context, View
 from observatory.i18n import date_label, period_range_label, plotly_separators, t, t_or
 
@@ -533,7 +533,7 @@ def _ensure_renderer() -> None:
 
     os.environ.setdefault("BROWSER_PATH", CHROMIUM)
     # One browser for the process: the first image starts it (about 3 s), later ones reuse it.
-    kaleido.start_sync_server(silence_warnings=True)
+    kaleido.start_sync_server(plotlyjs=plotlyjs.export_path(), silence_warnings=True)  # partial bundle
 
 
 def render(fig: go.Figure, fmt: str, size: tuple[int, int]) -> bytes:

@@ -42,7 +42,7 @@ import flask
 from dash.fingerprint import check_fingerprint
 from flask_compress import Compress
 
-from observatory import maintenance, snapshot
+from observatory import maintenance, plotlyjs, snapshot
 from observatory.config import Settings
 from observatory.db import Warehouse, WarehouseUnavailable
 
@@ -168,7 +168,7 @@ def suite_files() -> dict[tuple[str, str], Path]:
                 module = __import__(package)
             except ImportError:
                 continue
-        path = Path(module.__file__).parent / rel
+        path = plotlyjs.path() if (package, rel) == PLOTLY_JS else Path(module.__file__).parent / rel
         if path.is_file() and ((package, rel) == PLOTLY_JS or path.stat().st_size >= PRECOMPRESS_MIN_BYTES):
             files[(package, rel)] = path
     return files
@@ -311,11 +311,11 @@ def packed_response(app, packed: Precompressed) -> flask.Response | None:
     if rel not in app.registered_paths.get(package, ()):  # as Dash checks: else its 404
         return None
     found = packed.get(package, rel)
-    if found is None:
-        return None
     accepted = request.accept_encodings
     encoding = next((e for e in ("br", "gzip") if accepted.quality(e) > 0), None)
-    if encoding is None:
+    if found is None or encoding is None:
+        if (package, rel) == PLOTLY_JS:  # never the full plotly.js (observatory.plotlyjs)
+            return flask.send_file(plotlyjs.path(), mimetype="application/javascript", etag=True)
         return None
     etag = f"{found.digest[:32]}-{encoding}"
     if request.if_none_match.contains(etag):
