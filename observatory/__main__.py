@@ -1,4 +1,4 @@
-"""python -m observatory fetch | build | ingest SOURCE PATH [--release R] | link FILES --out DIR | info [--json]"""
+"""python -m observatory fetch | build | ingest SOURCE PATH [--release R] | recipe check FILE --recipe R | link FILES --out DIR | info [--json]"""
 
 from __future__ import annotations
 
@@ -65,6 +65,37 @@ def _ingest(settings: Settings, args) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) else exc
         print(f"error: import refused, the warehouse is unchanged.\n{message}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _recipe_check(settings: Settings, args) -> int:
+    """What FILE would give under a recipe, read against the live warehouse's territories; writes nothing."""
+    import duckdb
+
+    from observatory.ingest.errors import IngestError
+    from observatory.ingest.recipe_runner import check_file
+    from observatory.ingest.recipes import RecipeError, recipe_path
+    from observatory.ingest.warehouse import context
+
+    recipe = Path(args.recipe)
+    if not recipe.exists() and not recipe.suffix:
+        recipe = recipe_path(Path(settings.data_dir), args.recipe)  # a source name
+    if not settings.warehouse_path.exists():
+        print(
+            f"error: no warehouse at {settings.warehouse_path}: run `python -m observatory build` first",
+            file=sys.stderr,
+        )
+        return 2
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        ctx = context(con, settings, args.encoding)
+        report = check_file(Path(args.path), recipe, ctx, release=args.release)
+    except (IngestError, RecipeError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(report.describe())
     return 0
 
 
@@ -137,6 +168,23 @@ def main(argv: list[str] | None = None) -> int:
 
     linkage.add_arguments(p)
     p.set_defaults(run=lambda settings, args: linkage.run(args))
+
+    p = sub.add_parser("recipe", help="source recipes (data/recipes/): check what a file would give")
+    recipe_sub = p.add_subparsers(dest="recipe_command", required=True)
+    p = recipe_sub.add_parser(
+        "check",
+        help="rows read, dropped (with the reason) and kept; the cells and their totals per year; "
+        "names that could not be resolved. Writes nothing.",
+    )
+    p.add_argument("path", help="the file to read")
+    p.add_argument(
+        "--recipe", required=True, help="a recipe TOML file, or a source name (data/recipes/<source>.toml)"
+    )
+    p.add_argument("--release", help="release label, for a service directory: the year it describes")
+    p.add_argument(
+        "--encoding", default="utf-8", help="text encoding of a CSV file when the recipe gives none"
+    )
+    p.set_defaults(run=_recipe_check)
 
     p = sub.add_parser(
         "info", help="what the warehouse holds: sources, releases, totals by year, territories"

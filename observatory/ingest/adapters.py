@@ -41,7 +41,7 @@ OBS_COLUMNS = [
 class Context:
     """What an adapter may know about the warehouse it feeds: territories and the catalogue."""
 
-    territories: pd.DataFrame  # country, code, level, name
+    territories: pd.DataFrame  # country, code, level, name, parent_code
     indicators: dict[str, dict]
     crosswalks: Path
     today: dt.date = field(default_factory=dt.date.today)
@@ -683,6 +683,13 @@ def services_directory(path: Path, ctx: Context, *, country: str = "PE", release
         encoding=ctx.encoding,
         what=what,
     )
+    return service_points(t, ctx, name, country=country, release=release)
+
+
+def service_points(t: pd.DataFrame, ctx: Context, name: str, *, country: str, release: str | None):
+    """Points and counts from a table already read into the canonical service columns (as
+    ``services_directory`` and the directory recipes read it). Shelters lose their name and
+    coordinates here."""
     if not release or not re.fullmatch(r"\d{4}(-\d{2})?", release):
         raise IngestError(
             name, "a service directory needs --release YYYY (or YYYY-MM): the date it describes"
