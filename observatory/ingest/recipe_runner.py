@@ -121,9 +121,6 @@ def run(
     )
     report = Report(recipe_name, name, rows_read=len(t))
     t = _filter(recipe, t, report)
-    if recipe.unique:
-        keyed = t.assign(**{f"_u_{c}": t[c].map(fold) for c in recipe.unique})
-        checks.no_duplicates(keyed, [f"_u_{c}" for c in recipe.unique], name, recipe.unique)
     if recipe.kind == "service_directory":
         return _directory(recipe, t, ctx, name, release, report)
     country = recipe.country
@@ -137,6 +134,11 @@ def run(
     if t.empty:
         report.cells = pd.DataFrame(columns=[*KEYS, "value", "provisional"])
         return Outcome(None, report)
+    if recipe.unique:
+        keyed = t.assign(
+            **{f"_u_{c}": code if c == recipe.territory.code else t[c].map(fold) for c in recipe.unique}
+        )
+        checks.no_duplicates(keyed, [f"_u_{c}" for c in recipe.unique], name, recipe.unique)
     granularities = {ctx.indicators[i]["granularity"] for i in indicator.unique()}
     if len(granularities) != 1:
         raise RecipeError(f"{recipe_name}: indicators of different granularities {sorted(granularities)}")
@@ -145,7 +147,9 @@ def run(
     checks.not_future(t, period, _period_column(recipe), name, ctx.today)
     code = _to_finest(code, indicator, ctx, country if isinstance(country_col, str) else None)
     value = (
-        pd.Series(1, index=t.index) if recipe.value.count_rows else checks.counts(t, recipe.value.sum, name)
+        pd.Series(1, index=t.index)
+        if recipe.value.count_rows
+        else checks.counts(t, recipe.value.sum, name, label=recipe.value.label or None)
     )
     breakdowns = _breakdowns(recipe, t, name, indicator, ctx)
     if "pe_reporting_units" in recipe.checks and t["unit"].astype(str).str.len().gt(0).any():
@@ -271,6 +275,7 @@ def _territory(
     recipe: Recipe, t: pd.DataFrame, ctx: Context, name: str, report: Report, strict: bool
 ) -> tuple[pd.Series, pd.Series | str]:
     spec, country = recipe.territory, recipe.country
+    what = spec.what or f"{spec.level} code"
     if spec.names:
         crosswalk = ctx.crosswalks / spec.crosswalk if spec.crosswalk else None
         gaz = Gazetteer.load(country, ctx.territories, crosswalk)
@@ -314,9 +319,18 @@ def _territory(
                 )
             text = code
         if spec.pad:
-            malformed = ~text.str.fullmatch(rf"\d{{1,{spec.pad}}}") & ~text.str.fullmatch(r"\d+")
+            malformed = ~text.str.fullmatch(r"\d+")
+            if not spec.first:
+                malformed |= text.str.len() > spec.pad
             if malformed.any():
-                checks._fail(name, f"malformed codes in {column}", t, malformed, column, "not a numeric code")
+                checks._fail(
+                    name,
+                    f"malformed {what}s in {column}",
+                    t,
+                    malformed,
+                    column,
+                    f"not a {spec.pad}-digit code",
+                )
             text = text.str.zfill(spec.pad)
         if spec.first:
             short = text.str.len() < spec.first
@@ -337,11 +351,11 @@ def _territory(
     if unknown.any():
         checks._fail(
             name,
-            f"unknown {spec.level} codes in {column}{spec.unknown_hint}",
+            f"unknown {what}s in {column}{spec.unknown_hint}",
             t,
             unknown,
             column,
-            f"unknown {spec.level} code",
+            f"unknown {what}",
             code,
         )
     if spec.level != "country":

@@ -131,6 +131,7 @@ class Territory(_Model):
     lookup_key: str | None = None
     lookup_value: str | None = None
     constant: str | None = None
+    what: str = ""  # how errors name the codes, e.g. "district ubigeo" (default: "<level> code")
     unknown_hint: str = ""
 
     @field_validator("level")
@@ -161,6 +162,7 @@ class Value(_Model):
 
     count_rows: bool = False
     sum: str | None = None
+    label: str = ""  # how errors name the column, e.g. "CANTIDAD"
 
     @model_validator(mode="after")
     def _one(self) -> Value:
@@ -208,7 +210,9 @@ class Recipe(_Model):
     territory: Territory | None = None
     value: Value | None = None
     breakdowns: dict[str, Breakdown] = {}
-    unique: list[str] = []  # columns that identify a row: a repeat stops the import
+    # Columns that identify a row: a repeat stops the import (the territory column is compared as
+    # the code it becomes, so '50104' and '050104' are the same district).
+    unique: list[str] = []
     # Codes newer than the territorial register, each counted in the area it was created from.
     recode: dict[str, str] = {}
     checks: list[str] = []
