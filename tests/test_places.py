@@ -120,3 +120,10 @@ def test_a_crosswalk_line_that_gives_one_name_two_codes_is_refused(tmp_path):
     )
     with pytest.raises(ValueError, match="x.csv: row 3"):
         read_crosswalk(path, "PE")
+
+
+def test_a_crosswalk_code_outside_the_parent_is_reported_not_used():
+    crosswalk = {("district", "1501", "INDEPENDENZIA"): "020105"}  # Huaraz's, not Lima's
+    codes, problems = resolve(gazetteer(crosswalk), [("LIMA", "LIMA", "INDEPENDENZIA")])
+    assert list(codes) == [None]
+    assert problems[0].why == "is given 020105 by the crosswalk, which is no district of 1501"

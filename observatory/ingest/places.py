@@ -81,7 +81,13 @@ class Gazetteer:
             return None, tuple(found), "matches several areas"
         fixed = self.crosswalk.get((level, parent, folded))
         if fixed is not None:
-            return fixed, (), ""
+            if any(code == fixed for found in names.values() for _, code in found):
+                return fixed, (), ""
+            return (
+                None,
+                (),
+                f"is given {fixed} by the crosswalk, which is no {level} of {parent or self.country}",
+            )
         return None, self.nearest(folded, names), "not found"
 
     @staticmethod
