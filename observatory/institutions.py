@@ -179,7 +179,7 @@ def panel_section(long: pd.DataFrame, members: list, terr, lang: str) -> html.Se
         )
         hidden = part.pivot_table(index="year", columns="indicator_id", values="hidden", aggfunc="any")
         head = [html.Th(t("institutions.year", lang), scope="col")] + [
-            html.Th(i.text("title", lang), scope="col", style={"whiteSpace": "normal", "minWidth": "10rem"})
+            html.Th(i.text("title", lang), scope="col", style={"whiteSpace": "normal", "minWidth": "7rem"})
             for i in shown
         ]
         rows = []

@@ -222,3 +222,56 @@ def test_no_shelter_name_or_place_in_any_page_download_or_api_answer(real_wareho
     assert "confidencialidad" not in text  # the shelters' address field is never read
     public = json.loads(client.get("/api/v1/services?area=01&format=json").get_data(as_text=True))
     assert public["figures"]["shelters"] >= 1  # counted, never located
+
+
+def _find(node, wanted: str):
+    """The component with id ``wanted`` in a layout serialised by Dash (dicts of props)."""
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if props.get("id") == wanted:
+            return node
+        for value in props.values() if "props" in node else node.values():
+            found = _find(value, wanted)
+            if found is not None:
+                return found
+    if isinstance(node, list):
+        for item in node:
+            found = _find(item, wanted)
+            if found is not None:
+                return found
+    return None
+
+
+def _text(node) -> str:
+    if isinstance(node, (str, int, float)):
+        return str(node)
+    if isinstance(node, dict):
+        return _text(node.get("props", {}).get("children", ""))
+    if isinstance(node, list):
+        return " ".join(_text(n) for n in node)
+    return ""
+
+
+def test_the_instituciones_page_shows_the_ministerio_publico_with_its_caveat(real_warehouse):
+    from dash._utils import to_json
+
+    from app import create_app
+    from observatory import institutions
+
+    settings = Settings.from_env(environ={}, warehouse=str(real_warehouse), mirror=str(MIRROR))
+    app = create_app(settings)
+    with app.server.app_context():
+        national = json.loads(to_json(institutions.layout("es", area="PE")))
+        english = json.loads(to_json(institutions.layout("en", area="14")))
+    panel = _text(_find(national, "institutions-panel"))
+    assert "Ministerio Público (distrito fiscal de Lambayeque) — Lambayeque" in panel
+    assert "sede de la Junta de Fiscales, no el lugar del hecho" in panel  # the geography caveat
+    table = _find(national, "institutions-panel-14")
+    cells = " ".join(_text(table).split())
+    for figure in ("2019 14 18 299", "2020 15 12 059", "2021 17 15 680", "2022 49 14 900", "2023 28 15 256"):
+        assert figure in cells
+    # Never as the country's figure: the national comparison has no Ministerio Público (Lambayeque) column.
+    assert "Lambayeque" not in _text(_find(national, "institutions-table"))
+    assert "seat of the Board of Prosecutors, not where the crime happened" in _text(
+        _find(english, "institutions-panel")
+    )
