@@ -25,6 +25,7 @@ def _fetch(settings: Settings, args) -> int:
 
 def _build(settings: Settings, args) -> int:
     from observatory.ingest.errors import IngestError
+    from observatory.ingest.recipes import RecipeError
     from observatory.ingest.sources import FetchError
     from observatory.ingest.warehouse import CheckError, build
 
@@ -38,7 +39,7 @@ def _build(settings: Settings, args) -> int:
         print(f"warehouse built by an older version (no {', '.join(lacking)}): rebuilding")
     try:
         build(settings)
-    except (FetchError, IngestError, CheckError) as exc:
+    except (FetchError, IngestError, CheckError, RecipeError) as exc:
         print(f"error: build failed, the live warehouse is unchanged.\n{exc}", file=sys.stderr)
         return 2
     if not args.skip_boundaries:
