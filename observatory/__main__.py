@@ -1,4 +1,4 @@
-"""python -m observatory fetch | build | ingest SOURCE PATH [--release R] [--dry-run] | history | rollback | link FILES --out DIR | info [--json]"""
+"""python -m observatory fetch | build | ingest SOURCE PATH [--release R] [--dry-run] | history | rollback | recipe check FILE --recipe R | link FILES --out DIR | info [--json]"""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def _fetch(settings: Settings, args) -> int:
 
 def _build(settings: Settings, args) -> int:
     from observatory.ingest.errors import IngestError
+    from observatory.ingest.recipes import RecipeError
     from observatory.ingest.sources import FetchError
     from observatory.ingest.warehouse import CheckError, build
 
@@ -38,7 +39,7 @@ def _build(settings: Settings, args) -> int:
         print(f"warehouse built by an older version (no {', '.join(lacking)}): rebuilding")
     try:
         build(settings)
-    except (FetchError, IngestError, CheckError) as exc:
+    except (FetchError, IngestError, CheckError, RecipeError) as exc:
         print(f"error: build failed, the live warehouse is unchanged.\n{exc}", file=sys.stderr)
         return 2
     if not args.skip_boundaries:
@@ -146,6 +147,37 @@ def _rollback(settings: Settings, args) -> int:
     return 0
 
 
+def _recipe_check(settings: Settings, args) -> int:
+    """What FILE would give under a recipe, read against the live warehouse's territories; writes nothing."""
+    import duckdb
+
+    from observatory.ingest.errors import IngestError
+    from observatory.ingest.recipe_runner import check_file
+    from observatory.ingest.recipes import RecipeError, recipe_path
+    from observatory.ingest.warehouse import context
+
+    recipe = Path(args.recipe)
+    if not recipe.exists() and not recipe.suffix:
+        recipe = recipe_path(Path(settings.data_dir), args.recipe)  # a source name
+    if not settings.warehouse_path.exists():
+        print(
+            f"error: no warehouse at {settings.warehouse_path}: run `python -m observatory build` first",
+            file=sys.stderr,
+        )
+        return 2
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        ctx = context(con, settings, args.encoding)
+        report = check_file(Path(args.path), recipe, ctx, release=args.release)
+    except (IngestError, RecipeError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(report.describe())
+    return 0
+
+
 def _info(settings: Settings, args) -> int:
     from observatory.db import Warehouse, WarehouseUnavailable
 
@@ -245,6 +277,23 @@ def main(argv: list[str] | None = None) -> int:
 
     linkage.add_arguments(p)
     p.set_defaults(run=lambda settings, args: linkage.run(args))
+
+    p = sub.add_parser("recipe", help="source recipes (data/recipes/): check what a file would give")
+    recipe_sub = p.add_subparsers(dest="recipe_command", required=True)
+    p = recipe_sub.add_parser(
+        "check",
+        help="rows read, dropped (with the reason) and kept; the cells and their totals per year; "
+        "names that could not be resolved. Writes nothing.",
+    )
+    p.add_argument("path", help="the file to read")
+    p.add_argument(
+        "--recipe", required=True, help="a recipe TOML file, or a source name (data/recipes/<source>.toml)"
+    )
+    p.add_argument("--release", help="release label, for a service directory: the year it describes")
+    p.add_argument(
+        "--encoding", default="utf-8", help="text encoding of a CSV file when the recipe gives none"
+    )
+    p.set_defaults(run=_recipe_check)
 
     p = sub.add_parser(
         "info", help="what the warehouse holds: sources, releases, totals by year, territories"

@@ -26,6 +26,9 @@ from observatory.i18n import lang_or_default, number, t
 from observatory.reference import _page, _unavailable, context
 
 GROUP = "feminicidio"
+# Sources that cover one area only (the Ministerio Público's file: one distrito fiscal) are shown
+# in their own section, where they are published, never as the country's figure.
+PANEL = "mp_distrito_fiscal"
 PATH = "/instituciones"
 PALETTE = ("#4b1d6b", "#c2185b", "#00838f", "#ef6c00", "#546e7a", "#2e7d32")
 
@@ -158,6 +161,63 @@ def table(long: pd.DataFrame, lang: str) -> html.Table:
     )
 
 
+def panel_section(long: pd.DataFrame, members: list, terr, lang: str) -> html.Section:
+    """One table per area the panel's sources cover: years as rows, one column per indicator,
+    with the indicators' caveat (the geography) right above the figures."""
+    by_id = {i.id: i for i in members}
+    parts = [html.H2(t("institutions.panel_title", lang), id="institutions-panel-heading")]
+    for code, part in long.groupby("territory_code", sort=True):
+        # Femicide first: the page is about femicides; then the others by id.
+        shown = sorted(
+            (i for i in members if i.id in set(part["indicator_id"])),
+            key=lambda i: ("feminicidio" not in i.id, i.id),
+        )
+        institution = shown[0].get("institution") if shown else ""
+        caveats = list(dict.fromkeys(by_id[i.id].text("caveats", lang) for i in shown))
+        wide = part.pivot_table(
+            index="year", columns="indicator_id", values="value", aggfunc="sum", dropna=False
+        )
+        hidden = part.pivot_table(index="year", columns="indicator_id", values="hidden", aggfunc="any")
+        head = [html.Th(t("institutions.year", lang), scope="col")] + [
+            html.Th(i.text("title", lang), scope="col", style={"whiteSpace": "normal", "minWidth": "7rem"})
+            for i in shown
+        ]
+        rows = []
+        for year in wide.index:
+            cells = []
+            for i in shown:
+                value = wide.at[year, i.id] if i.id in wide else None
+                if i.id in hidden and bool(hidden.at[year, i.id]):
+                    text = t("status.suppressed", lang)
+                elif value is None or pd.isna(value):
+                    text = "—"
+                else:
+                    text = number(value, lang, 0)
+                cells.append(html.Td(text, className="num"))
+            rows.append(html.Tr([html.Th(str(int(year)), scope="row"), *cells]))
+        parts += [
+            html.H3(f"{institution} — {terr.name(code)}"),
+            html.Div(
+                [html.Strong(t("institutions.panel_caveat", lang) + " "), *caveats],
+                className="caveat institutions__caveat",
+                role="note",
+            ),
+            html.Div(
+                html.Table(
+                    [
+                        html.Caption(t("institutions.panel_caption", lang, area=terr.name(code))),
+                        html.Thead(html.Tr(head)),
+                        html.Tbody(rows),
+                    ],
+                    className="data-table",
+                    id=f"institutions-panel-{code}",
+                ),
+                className="table-scroll",
+            ),
+        ]
+    return html.Section(parts, id="institutions-panel", className="institutions__panel")
+
+
 def layout(lang: str = "es", area: str | None = None, **query):
     lang = lang_or_default(lang)
     ctx = context()
@@ -172,6 +232,12 @@ def layout(lang: str = "es", area: str | None = None, **query):
     if code not in choices:
         choices.append(code)  # a finer area reached by a link stays selectable
     members = [i for i in cat if i.get("group") == GROUP]
+    panel_members = [i for i in cat if i.get("group") == PANEL]
+    panel = (
+        reconcile.panel(ctx.warehouse, group=PANEL, country=ctx.country, k=ctx.settings.disclosure_k)
+        if panel_members
+        else pd.DataFrame()
+    )
     long = reconcile.figures(
         ctx.warehouse,
         group=GROUP,
@@ -233,6 +299,7 @@ def layout(lang: str = "es", area: str | None = None, **query):
             ),
             html.H2(f"{terr.name(code)}, {start}–{end}", id="institutions-heading"),
             *content,
+            *([panel_section(panel, panel_members, terr, lang)] if not panel.empty else []),
             html.H2(t("institutions.definitions", lang)),
             notes,
             html.P(t("institutions.gap_note", lang)),

@@ -83,3 +83,24 @@ def gaps(long: pd.DataFrame) -> pd.DataFrame:
     out[HOMOLOGATED] = agreed.reindex(out.index)
     out.index.name = "year"
     return out.reset_index()
+
+
+def panel(wh: Warehouse, *, group: str, country: str, k: int) -> pd.DataFrame:
+    """A group's figures where each indicator is published (one distrito fiscal, say), by year:
+    indicator_id, territory_code, year, value (NaN when hidden), provisional, hidden.
+
+    For sources that cover one area only, so they are never shown as the country's figure. The
+    disclosure rule applies as everywhere (``disclosure.hidden_codes``).
+    """
+    frame = wh.run("institution_panel", group=group, country=country)
+    hidden = []
+    for row in frame.itertuples(index=False):
+        if row.disclosure != "suppress":
+            hidden.append(False)
+            continue
+        start, end = dt.date(int(row.year), 1, 1), dt.date(int(row.year), 12, 31)
+        codes = hidden_codes(wh, indicator=row.indicator_id, country=country, start=start, end=end, k=k)
+        hidden.append(row.territory_code in codes)
+    frame["hidden"] = hidden
+    frame.loc[frame["hidden"], "value"] = np.nan
+    return frame.drop(columns=["disclosure"])

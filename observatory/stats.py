@@ -126,13 +126,15 @@ def recoverable(
     if not rows:
         return set()
     matrix = np.array(rows)
-    rank = np.linalg.matrix_rank(matrix)
-    found = set()
-    for cell, i in index.items():
-        probe = np.zeros(len(unknown))
-        probe[i] = 1.0
-        if np.linalg.matrix_rank(np.vstack([matrix, probe])) == rank:
-            found.add(cell)
+    # A hidden cell is pinned down exactly when its unit vector lies in the constraints' row
+    # space, i.e. when every vector of their null space is 0 there: one SVD for all the cells
+    # (adding each unit vector and recomputing the rank was one SVD per cell).
+    _, singular, vt = np.linalg.svd(matrix)
+    tol = singular.max(initial=0.0) * max(matrix.shape) * np.finfo(float).eps
+    rank = int((singular > tol).sum())
+    null = vt[rank:]
+    free = np.abs(null).max(axis=0) > 1e-9 if len(null) else np.zeros(len(unknown), dtype=bool)
+    found = {cell for cell, i in index.items() if not free[i]}
     # Bounds: a row whose unknowns all enter with +1 (a known total) and whose residual equals
     # their number forces each of them to 1.
     for coeffs, total in zip(matrix, rhs, strict=True):

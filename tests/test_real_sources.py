@@ -194,7 +194,7 @@ def test_lima_metropolitana_region_lima_and_callao_add_up_to_their_departments(r
 
 def test_the_xlsx_release_reads_the_same_way():
     """The March-2025 release comes as XLSX with the ubigeo stored as a number."""
-    from observatory.ingest.adapters import sidpol as adapter
+    from observatory.ingest import recipe_runner
     from observatory.ingest.warehouse import context
 
     settings = Settings.from_env(environ={}, mirror=str(MIRROR))
@@ -207,7 +207,10 @@ def test_the_xlsx_release_reads_the_same_way():
         with Writer(s, fresh=True, declared=declared) as con:
             refresh_catalogue(con, s, declared)
             load_reference(con, s, declared, log=lambda _: None)
-            batch = adapter(path, context(con, settings))
+            recipe, recipe_file = recipe_runner.for_source(Path(s.data_dir), "pe_sidpol_vcm")
+            batch = recipe_runner.run(
+                recipe, path, context(con, settings), recipe_name=recipe_file.name
+            ).batch
     obs = batch.observations
     assert batch.rows_read == 80_073
     assert int(obs.loc[obs["period"].dt.year == 2024, "value"].sum()) == 243_274

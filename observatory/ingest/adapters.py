@@ -41,7 +41,7 @@ OBS_COLUMNS = [
 class Context:
     """What an adapter may know about the warehouse it feeds: territories and the catalogue."""
 
-    territories: pd.DataFrame  # country, code, level, name
+    territories: pd.DataFrame  # country, code, level, name, parent_code
     indicators: dict[str, dict]
     crosswalks: Path
     today: dt.date = field(default_factory=dt.date.today)
@@ -99,61 +99,8 @@ def _frame(**columns) -> pd.DataFrame:
 
 
 # --- MININTER SIDPOL ------------------------------------------------------------------------
-
-SIDPOL_COLUMNS = {
-    "year": ["AÑO", "ANIO", "ANO", "YEAR"],
-    "month": ["MES", "MONTH"],
-    "ubigeo": ["UBIGEO_HECHO", "UBIGEO", "UBIGEO_DIST", "COD_UBIGEO"],
-    "count": ["CANTIDAD", "TOTAL", "DENUNCIAS", "N_DENUNCIAS"],
-    "unit": ["DPTO_HECHO", "DEPARTAMENTO", "DPTO"],
-}
-SIDPOL_WHAT = "a MININTER SIDPOL complaints file (year, month, district ubigeo, count)"
-
-
-def sidpol(path: Path, ctx: Context) -> Batch:
-    """Police complaints by district of occurrence and month (CSV or XLSX releases).
-
-    The ubigeo loses its leading zero in these files; the department comes from ubigeo[:2],
-    never from the reporting unit label (which splits Lima in two and names Callao apart),
-    but the label must agree with the code (``data/crosswalks/pe_reporting_units.csv``).
-    The latest month of the file is provisional (late registration).
-    """
-    name = path.name
-    t = read_table(
-        path, SIDPOL_COLUMNS, optional=["unit"], encoding=ctx.encoding, sheet="Data", what=SIDPOL_WHAT
-    )
-    year = checks.years(t, "year", name, first=2000)
-    month = checks.months(t, "month", name)
-    code = checks.codes(
-        t,
-        "ubigeo",
-        name,
-        ctx.codes("PE", "district"),
-        width=6,
-        what="district ubigeo",
-        hint=" (not in the territorial register: a district newer than data/sources.toml's ubigeo tables?)",
-    )
-    code = ctx.current("PE", code)
-    value = checks.counts(t, "count", name, label="CANTIDAD")
-    period = pd.to_datetime({"year": year, "month": month, "day": 1})
-    checks.not_future(t, period, "year", name, ctx.today)
-    t = t.assign(_code=code, _period=period)
-    checks.no_duplicates(t, ["_period", "_code"], name, ["year", "month", "ubigeo"])
-    if t["unit"].astype(str).str.len().gt(0).any():
-        _check_reporting_units(t, ctx, name)
-    last = period.max()
-    return Batch(
-        _frame(
-            indicator_id="pe_denuncias_vcm",
-            country="PE",
-            territory_code=code,
-            period=period,
-            granularity="month",
-            value=value,
-            provisional=period == last,
-        ),
-        rows_read=len(t),
-    )
+# Read through data/recipes/pe_sidpol_vcm.toml; the recipe names this check, which needs the
+# reporting-unit crosswalk and the department names together (a recipe cannot say that).
 
 
 def _check_reporting_units(t: pd.DataFrame, ctx: Context, name: str) -> None:
@@ -277,105 +224,8 @@ def _hasc(ctx: Context) -> dict[str, str]:
         return {r["hasc"]: r["ubigeo"] for r in csv.DictReader(fh)}
 
 
-# --- CEM cases by department, year and risk level ---------------------------------------------
-
-CEM_COLUMNS = {
-    "year": ["AÑO", "ANIO", "YEAR"],
-    "department": ["DEPARTAMENTO", "DPTO", "DPTO_DOMICILIO"],
-    "risk": ["NIVEL_RIESGO", "NIVEL_RIESGO_VICTIMA"],
-    "count": ["Casos", "CASOS", "N_CASOS"],
-}
-CEM_ALIASES = {
-    "LIMA METROPOLITANA": "15",
-    "LIMA PROVINCIAS": "15",
-    "LIMA REGION": "15",
-    "PROV CONST DEL CALLAO": "07",
-    "NO ESPECIFICADO": "99",
-    "SIN ESPECIFICAR": "99",
-}
-
-
-def cem_casos(path: Path, ctx: Context) -> Batch:
-    """CEM cases by the victim's department of residence, year and risk level.
-
-    Names come with or without accents and in any case; MIMP's split labels for Lima add up to
-    department 15; 'No especificado' goes to the unassigned unit so national totals stay whole.
-    """
-    name = path.name
-    what = "a CEM cases table (year, department, risk level, cases)"
-    t = read_table(path, CEM_COLUMNS, optional=["risk"], encoding=ctx.encoding, what=what)
-    year = checks.years(t, "year", name, first=2000)
-    names = ctx.names("PE", "department") | {normalise(k): v for k, v in CEM_ALIASES.items()}
-    code = checks.mapped(t, "department", name, lambda n: names.get(normalise(n)), "department name")
-    value = checks.counts(t, "count", name, label="Casos")
-    risk = t["risk"].map(lambda r: checks.slug(r) or "no_especificado")
-    period = pd.to_datetime({"year": year, "month": 1, "day": 1})
-    checks.not_future(t, period, "year", name, ctx.today)
-    checks.no_duplicates(
-        t.assign(_norm=t["department"].map(normalise)),
-        ["year", "_norm", "risk"],
-        name,
-        ["year", "department", "risk"],
-    )
-    frame = pd.DataFrame({"code": code, "period": period, "risk": risk, "value": value})
-    # Lima's split labels are one department: add them up after the duplicate check on labels.
-    frame = frame.groupby(["code", "period", "risk"], as_index=False)["value"].sum()
-    return Batch(
-        _frame(
-            indicator_id="pe_cem_casos",
-            country="PE",
-            territory_code=frame["code"],
-            period=frame["period"],
-            granularity="year",
-            risk_level=frame["risk"],
-            value=frame["value"],
-            provisional=False,
-        ),
-        rows_read=len(t),
-    )
-
-
-# --- CEPAL femicides by country and year --------------------------------------------------------
-
-CEPAL_COLUMNS = {
-    "year": ["Años__ESTANDAR", "Años", "Año", "YEAR"],
-    "country": ["País__ESTANDAR", "País", "COUNTRY"],
-    "count": ["Número de femicidios o feminicidios", "valor", "value"],
-}
-
-
-def cepal(path: Path, ctx: Context) -> Batch:
-    """CEPALSTAT indicator 2780: femicides by country and year, countries by their Spanish name."""
-    name = path.name
-    t = read_table(
-        path, CEPAL_COLUMNS, sheet="datos", encoding=ctx.encoding, what="a CEPALSTAT femicide export"
-    )
-    with open(ctx.crosswalks / "cepal_countries.csv", encoding="utf-8") as fh:
-        iso = {normalise(r["cepal_name"]): r["iso2"] for r in csv.DictReader(fh)}
-    code = checks.mapped(
-        t,
-        "country",
-        name,
-        lambda n: iso.get(normalise(n)),
-        "country name (data/crosswalks/cepal_countries.csv)",
-    )
-    year = checks.years(t, "year", name)
-    value = checks.counts(t, "count", name, label="the femicide counts")
-    period = pd.to_datetime({"year": year, "month": 1, "day": 1})
-    checks.not_future(t, period, "year", name, ctx.today)
-    checks.no_duplicates(t.assign(_c=code), ["year", "_c"], name, ["year", "country"])
-    return Batch(
-        _frame(
-            indicator_id="cepal_feminicidios",
-            country=code,
-            territory_code=code,
-            period=period,
-            granularity="year",
-            value=value,
-            provisional=False,
-        ),
-        rows_read=len(t),
-    )
+# CEM cases (data/recipes/pe_cem_casos.toml) and CEPAL's series (data/recipes/
+# cepal_oig_feminicidios.toml) are read through their recipes (observatory.ingest.recipe_runner).
 
 
 # --- Generic long CSV ----------------------------------------------------------------------------
@@ -684,6 +534,13 @@ def services_directory(path: Path, ctx: Context, *, country: str = "PE", release
         encoding=ctx.encoding,
         what=what,
     )
+    return service_points(t, ctx, name, country=country, release=release)
+
+
+def service_points(t: pd.DataFrame, ctx: Context, name: str, *, country: str, release: str | None):
+    """Points and counts from a table already read into the canonical service columns (as
+    ``services_directory`` and the directory recipes read it). Shelters lose their name and
+    coordinates here."""
     if not release or not re.fullmatch(r"\d{4}(-\d{2})?", release):
         raise IngestError(
             name, "a service directory needs --release YYYY (or YYYY-MM): the date it describes"
@@ -747,11 +604,10 @@ def services_directory(path: Path, ctx: Context, *, country: str = "PE", release
     return points, batch
 
 
+# What a recipe cannot say stays in code: the femicide table's two header rows (years over pairs
+# of columns), MIMP's JSON document, and the generic long CSV (itself the declarative format).
 ADAPTERS: dict[str, Callable[..., Batch]] = {
-    "sidpol": sidpol,
     "feminicidio_dpto": feminicidio_dpto,
-    "cem_casos": cem_casos,
-    "cepal": cepal,
     "mimp_agregados": mimp_agregados,
     "generic": generic,
 }

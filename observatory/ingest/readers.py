@@ -93,6 +93,7 @@ def read_table(
     encoding: str | None = None,
     sheet: str | None = None,
     what: str = "file",
+    allow: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Return the file's rows as strings, columns renamed to the keys of ``columns``.
 
@@ -100,7 +101,9 @@ def read_table(
     compared with ``normalise``. Columns in ``optional`` may be absent (they come back empty).
     The ``_row`` column holds the row number a person sees in the file (header = 1).
     ``what`` describes the file the adapter expects, for the error message. ``encoding=None``
-    detects the encoding of a CSV (see ``decode``).
+    detects the encoding of a CSV (see ``decode``). ``allow`` names headers that look personal
+    but are not (a service directory's ``nombre`` is a service's name), each with the reason, as
+    a reviewed recipe declares them.
     """
     path = Path(path)
     name = path.name
@@ -111,7 +114,7 @@ def read_table(
             name, f"the file is empty; expected {what}", [Problem(1, None, None, "no header row")]
         )
     header, rows = _read_xlsx(path, sheet, what) if is_xlsx(path) else _read_csv(path, encoding, what)
-    refuse_personal_data(name, header)
+    refuse_personal_data(name, header, allow)
     mapping = _match_columns(name, header, columns, set(optional), what)
     if not rows:
         raise IngestError(
@@ -146,12 +149,13 @@ def read_raw(path: Path, *, encoding: str | None = None, sheet: str | None = Non
     return [(1, header), *rows]
 
 
-def refuse_personal_data(file: str, header: list[str]) -> None:
+def refuse_personal_data(file: str, header: list[str], allow: Mapping[str, str] | None = None) -> None:
     """The observatory publishes aggregates only: a column of names, IDs, addresses or phones stops the import."""
     problems = []
+    allowed = {normalise(h) for h in (allow or {})}
     for col in header:
         norm = normalise(col)
-        if _ALLOWED_WITH_PERSONAL_WORD.match(norm):
+        if _ALLOWED_WITH_PERSONAL_WORD.match(norm) or norm in allowed:
             continue
         for word in norm.split("_"):
             if word in _PERSONAL or norm in _PERSONAL:

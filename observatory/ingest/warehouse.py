@@ -288,7 +288,7 @@ def load_reference(con: duckdb.DuckDBPyConnection, settings: Settings, declared:
 
 
 def context(con: duckdb.DuckDBPyConnection, settings: Settings, encoding: str | None = None) -> Context:
-    territories = con.execute("SELECT country, code, level, name FROM territories").df()
+    territories = con.execute("SELECT country, code, level, name, parent_code FROM territories").df()
     catalogue = load_catalogue(Path(settings.data_dir) / "indicators.toml")
     countries = packs(settings.data_dir)
     recoded = con.execute(
@@ -957,6 +957,8 @@ def _ingest_into(
     if source == "population":
         country = options.get("country") or settings.country
         return _ingest_population(con, ctx, path, release, started, sha, country=country)
+    if source != "generic" and declared.adapter(source) == "recipe":
+        return _ingest_recipe(con, settings, ctx, source, path, release, started, sha, options)
     if source != "generic" and declared.adapter(source) == "services":
         country = options.get("country") or settings.country
         if not allow_older:
@@ -1012,6 +1014,34 @@ def _ingest_into(
         _refuse_older_release(con, source, release, path.name)
     batch = ADAPTERS[declared.adapter(source)](path, ctx)
     return apply_batch(con, source=source, release=release, path=path, sha=sha, batch=batch, started=started)
+
+
+def _ingest_recipe(con, settings, ctx, source, path, release, started, sha, options) -> LoadResult:
+    """A source read through its recipe (data/recipes/<source>.toml, observatory.ingest.recipe_runner)."""
+    from observatory.ingest import recipe_runner
+
+    recipe, recipe_file = recipe_runner.for_source(Path(settings.data_dir), source)
+    outcome = recipe_runner.run(recipe, path, ctx, recipe_name=recipe_file.name, release=release)
+    if outcome.points is not None:
+        country = options.get("country") or recipe.country
+        con.execute("DELETE FROM service_points WHERE country = $c", {"c": country})
+        _insert(con, "service_points", outcome.points)
+    return apply_batch(
+        con,
+        source=source,
+        release=release,
+        path=path,
+        sha=sha,
+        batch=outcome.batch,
+        started=started,
+        replace_indicators=sorted(
+            set(outcome.batch.indicators)
+            | {
+                r[0]
+                for r in con.execute("SELECT id FROM indicators WHERE source = $s", {"s": source}).fetchall()
+            }
+        ),
+    )
 
 
 def _population_label(path: Path, release: str | None) -> str:
