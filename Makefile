@@ -15,15 +15,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m observatory.serving precompress
+	$(PY) -m observatory.web.serving precompress
 	touch $@
 
 # The page's plotly.js (issue 19): a partial bundle built from npm (package-lock.json pins plotly.js
 # and esbuild); lighthouse and axe-core come with it for `make audit` and the axe test. Without npm
-# the app serves plotly.py's full plotly.min.js instead (observatory/plotlyjs.py).
+# the app serves plotly.py's full plotly.min.js instead (observatory/web/plotlyjs.py).
 $(PLOTLY_BUNDLE): package.json package-lock.json frontend/build-plotly.mjs frontend/plotly-page.js frontend/plotly-map.js frontend/plotly-observatory.js
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && npm run -s build:plotly \
-	  && $(PY) -m observatory.serving precompress; \
+	  && $(PY) -m observatory.web.serving precompress; \
 	else echo "npm is missing: the app will serve the full plotly.js (apt-get install nodejs npm)"; fi
 
 fetch: setup
@@ -31,7 +31,7 @@ fetch: setup
 
 build: setup
 	$(PY) -m observatory build
-	$(PY) -m observatory.serving precompress
+	$(PY) -m observatory.web.serving precompress
 
 # Build only when there is no warehouse yet (make build always rebuilds).
 warehouse: setup
@@ -49,6 +49,7 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports  # the layers of pyproject.toml's [tool.importlinter]
 
 # Issue 17: schemathesis --checks all against /api/v1 (tiny warehouse, bounded examples); prints its closing line.
 api-check: setup

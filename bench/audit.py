@@ -22,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from observatory.config import ROOT
+from observatory.contract.settings import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -236,7 +236,7 @@ def with_view(path: str) -> str:
 
 
 def _map_bytes(url: str) -> bool:
-    from observatory import plotlyjs
+    from observatory.web import plotlyjs
 
     return plotlyjs.MAP_URL in url or "/geo/" in url
 
@@ -254,11 +254,11 @@ def plotly_files() -> dict:
     """The plotly.js files served, their sizes and the traces each holds."""
     import brotli
 
-    from observatory import plotlyjs
+    from observatory.contract import plotly_bundles
 
-    files = {"page": (plotlyjs.path(), plotlyjs.TRACES["page"])}
-    if plotlyjs.built():
-        files["map"] = (plotlyjs.MAP, plotlyjs.TRACES["map"])
+    files = {"page": (plotly_bundles.path(), plotly_bundles.TRACES["page"])}
+    if plotly_bundles.built():
+        files["map"] = (plotly_bundles.MAP, plotly_bundles.TRACES["map"])
     out = {}
     for name, (path, traces) in files.items():
         raw = path.read_bytes()
@@ -266,7 +266,7 @@ def plotly_files() -> dict:
             "file": path.name,
             "raw_kb": round(len(raw) / 1024),
             "brotli_kb": round(len(brotli.compress(raw, quality=11)) / 1024),
-            "traces": list(traces) if plotlyjs.built() else ["all"],
+            "traces": list(traces) if plotly_bundles.built() else ["all"],
         }
     return out
 
@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     # The scripts' brotli copies, as `make setup` leaves them, so the first request gets them.
-    subprocess.run([sys.executable, "-m", "observatory.serving", "precompress"], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "observatory.web.serving", "precompress"], check=True, cwd=ROOT)
     server = Server(args.port, args.warehouse)
     try:
         home = server.base + "/?" + VIEW

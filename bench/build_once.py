@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from observatory.config import Settings
-from observatory.ingest.sources import load_declared, locate
-from observatory.ingest.warehouse import Writer, _ingest_into, load_reference, refresh_catalogue
+from observatory.build.sources import load_declared, locate
+from observatory.build.warehouse import Writer, _ingest_into, load_reference, refresh_catalogue
+from observatory.contract.settings import Settings
 
 
 def main() -> None:

@@ -65,7 +65,7 @@ class CaseLists:
     """The institutions' records (as read from their CSV files) and the truth behind them.
 
     ``records`` has the case-list columns, every value a string ('' when not recorded), like
-    ``observatory.linkage.read_case_lists`` sees them before its checks. ``truth`` maps each
+    ``observatory.tools.linkage.read_case_lists`` sees them before its checks. ``truth`` maps each
     (institution, record_id) to the made-up victim it describes.
     """
 

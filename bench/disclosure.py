@@ -18,8 +18,8 @@ from unittest import mock
 
 import numpy as np
 
-from observatory import disclosure, stats
-from observatory.db import Warehouse
+from observatory.views import disclosure, stats
+from observatory.warehouse.db import Warehouse
 
 INDICATOR = "pe_feminicidios_distrito_2019"
 

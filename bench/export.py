@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 
 from bench import record
-from observatory import explore, exports, urlstate
-from observatory.config import ROOT, Settings
-from observatory.db import Warehouse
-from observatory.site import load_site
+from observatory.contract.settings import ROOT, Settings
+from observatory.contract.site import load_site
+from observatory.present import exports
+from observatory.views import explore, urlstate
+from observatory.warehouse.db import Warehouse
 
 REAL = ROOT / "data" / "warehouse" / "observatory.duckdb"
 REAL_QUERY = "?area=1501"
@@ -28,7 +29,7 @@ TARGET_SECONDS = 1.5
 
 def _context() -> tuple[explore.Context, str, str]:
     if REAL.is_file():
-        from observatory.geo import Boundaries
+        from observatory.warehouse.geo import Boundaries
 
         settings = Settings.from_env(environ={}, warehouse=str(REAL))
         boundaries = Boundaries(settings.geo_dir, ROOT / "geo")

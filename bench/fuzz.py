@@ -118,8 +118,8 @@ def tiny_copy(folder: Path) -> Path:
 def make_app(warehouse: Path):
     """The production app (debug off) on ``warehouse``, with the tiny boundary rectangles and the
     rate limits lifted (a 429 would stop a request before its parameters are read)."""
-    from app import create_app
-    from observatory.config import Settings
+    from observatory.contract.settings import Settings
+    from observatory.web.app import create_app
 
     boundaries = None
     try:
@@ -160,7 +160,7 @@ def known_values(warehouse: Path) -> dict[str, list[str]]:
 def api_parameters(doc: dict | None = None) -> dict[str, list[str]]:
     """Every query parameter the OpenAPI document declares, with its enum values and example."""
     if doc is None:
-        from observatory.api import openapi_document
+        from observatory.web.api import openapi_document
 
         doc = openapi_document()
     found: dict[str, list[str]] = {}
@@ -179,7 +179,7 @@ def api_parameters(doc: dict | None = None) -> dict[str, list[str]]:
 def query_keys(doc: dict | None = None) -> tuple[str, ...]:
     """The parameter names to fuzz: the page's URL keys, the API's (from its OpenAPI document),
     the view keys /download and /embed read, and the download's own."""
-    from observatory.api import VIEW_KEYS
+    from observatory.web.api import VIEW_KEYS
 
     keys = [*URL_KEYS, *BREAKDOWN_KEYS, *api_parameters(doc), *VIEW_KEYS, *DOWNLOAD_KEYS]
     return tuple(dict.fromkeys(keys))
@@ -188,7 +188,7 @@ def query_keys(doc: dict | None = None) -> tuple[str, ...]:
 def route_parameters(doc: dict | None = None) -> dict[str, tuple[str, ...]]:
     """The query parameters each parameter-reading route accepts: /api/v1's from the OpenAPI
     document, /download's and /embed's from the view keys they share with the API."""
-    from observatory.api import VIEW_KEYS, openapi_document
+    from observatory.web.api import VIEW_KEYS, openapi_document
 
     doc = doc or openapi_document()
     prefix = urlparse(doc["servers"][0]["url"]).path.rstrip("/")
@@ -208,8 +208,9 @@ def parameter_values(app, warehouse: Path) -> dict:
     service types, the download names and sizes."""
     import duckdb
 
-    from observatory import exports, services
-    from observatory.schema import BREAKDOWNS
+    from observatory.contract.schema import BREAKDOWNS
+    from observatory.present import exports
+    from observatory.web import services
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:

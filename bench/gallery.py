@@ -94,8 +94,8 @@ def serving(country: str):
     """The app for ``country`` on the real warehouse, from a thread on its port."""
     from werkzeug.serving import make_server
 
-    from app import create_app
-    from observatory.config import Settings
+    from observatory.contract.settings import Settings
+    from observatory.web.app import create_app
 
     app = create_app(Settings.from_env(environ={}, warehouse=str(WAREHOUSE), country=country))
     server = make_server("127.0.0.1", PORTS[country], app.server, threaded=True)

@@ -15,7 +15,7 @@ fresh process per scale:
    emptied before each (a view nobody asked for yet), and the same once the view is remembered.
    Reference data (catalogue, territories, each year's denominators) is read once per warehouse
    version and kept, like the boundary layers, and so are the totals of each indicator asked
-   (``observatory.totals``: arrays of its all-'total' roll-up rows, from which a view's sums are
+   (``observatory.warehouse.totals``: arrays of its all-'total' roll-up rows, from which a view's sums are
    computed afresh each time).
 2. ``bytes``: the same callbacks posted to ``/_dash-update-component`` with the payloads the
    browser sends, through the Flask test client: the response bytes as sent (brotli/gzip, as the
@@ -100,7 +100,7 @@ def plan(
     Lima province has 43 districts; its department, 10 provinces. ``compare`` adds the province's
     last district and another province of the department to the series.
     """
-    from observatory import explore, urlstate
+    from observatory.views import explore, urlstate
 
     ind = f"ind={indicator}"
     view = explore.resolve(ctx, urlstate.parse(f"?{ind}&area={province}"))
@@ -159,7 +159,8 @@ def dash_response(key: str, values) -> dict:
 
 def _values_of(ctx, search: str) -> dict:
     """The controls' values a page showing ``search`` holds (what the browser sends as inputs)."""
-    from observatory import controls, dashboard
+    from observatory.present import controls
+    from observatory.web import dashboard
 
     out = dashboard.on_sync(ctx, "url", search)
     return {name: out[f"{name}.value"] for name, _ in controls.CONTROL_IDS}
@@ -171,7 +172,7 @@ def serve(ctx, keys: dict[str, str], i: Interaction, drawn: str | None, values: 
     ``drawn``: the map key the page holds; ``values``: the controls' values it sends. The series
     table's details are closed, as a page opens.
     """
-    from observatory import dashboard
+    from observatory.web import dashboard
 
     out = dashboard.on_view(
         ctx,
@@ -186,7 +187,7 @@ def serve(ctx, keys: dict[str, str], i: Interaction, drawn: str | None, values: 
 
 
 def after_search(ctx, i: Interaction) -> str:
-    from observatory import dashboard
+    from observatory.web import dashboard
 
     values = {**_values_of(ctx, i.before), i.name: i.value}
     out = dashboard.on_sync(ctx, i.trigger, i.before, None, **values)
@@ -195,7 +196,7 @@ def after_search(ctx, i: Interaction) -> str:
 
 def drawn_key(ctx, search: str) -> str | None:
     """The map key the page holds after showing ``search`` (the map-key store)."""
-    from observatory import dashboard
+    from observatory.web import dashboard
 
     return dashboard.on_map(ctx, search, None, viewport=VIEWPORT)[1]
 
@@ -274,7 +275,7 @@ def _map_bytes(body: str) -> int:
 def payloads(ctx, app, i: Interaction, drawn: str | None) -> list[tuple[str, dict]]:
     """(callback name, request body) for one interaction: the one view callback (a first load: its
     first call, with the page's controls)."""
-    from observatory import controls
+    from observatory.present import controls
 
     keys = _callback_keys(app)
     before = _values_of(ctx, i.before)
@@ -309,7 +310,7 @@ def payloads(ctx, app, i: Interaction, drawn: str | None) -> list[tuple[str, dic
 
 def first_load(client, app, ctx) -> dict:
     """Bytes of a first visit to ``/`` as sent (compressed) and raw, item by item."""
-    from observatory import dashboard
+    from observatory.web import dashboard
 
     items: dict[str, tuple[int, int]] = {}
 
@@ -378,7 +379,7 @@ def measure_bytes(ctx, app, steps: list[Interaction]) -> dict:
 
 def measure_naive(ctx, warehouse: Path, steps: list[Interaction], runs: int) -> dict:
     from bench.naive import NaivePeer, Request
-    from observatory import explore
+    from observatory.views import explore
 
     searches = [s for i in steps for s in (i.before, after_search(ctx, i))]
     indicators = sorted({explore.resolve(ctx, _parse(s)).indicator.id for s in searches})
@@ -411,7 +412,7 @@ def measure_naive(ctx, warehouse: Path, steps: list[Interaction], runs: int) -> 
 
 
 def _parse(search: str):
-    from observatory import urlstate
+    from observatory.views import urlstate
 
     return urlstate.parse(search)
 
@@ -521,8 +522,8 @@ def indicators_for(warehouse: Path) -> tuple[str, str]:
 def make_app(warehouse: Path):
     """The app as app.py makes it (``create_app(Settings.from_env())``, ``settle``) over ``warehouse``, whose
     boundary layers are in the ``geo`` folder beside it."""
-    from app import create_app, settle
-    from observatory.config import Settings
+    from observatory.contract.settings import Settings
+    from observatory.web.app import create_app, settle
 
     app = create_app(Settings.from_env(warehouse=str(warehouse)))
     settle(app)
@@ -578,7 +579,7 @@ def ratios(result: dict) -> dict:
 def warehouse_for(scale: str, folder: Path) -> tuple[Path, dict | None]:
     """The warehouse of a scale, built when missing or older than the schema (synthetic ones with a
     geo folder beside them)."""
-    from observatory.config import Settings
+    from observatory.contract.settings import Settings
 
     real = Settings.from_env().warehouse_path
     if scale == "real":
@@ -587,7 +588,7 @@ def warehouse_for(scale: str, folder: Path) -> tuple[Path, dict | None]:
     geo = folder / "geo"
     if not geo.exists():
         geo.symlink_to(real.parent / "geo", target_is_directory=True)
-    from observatory.ingest.warehouse import missing_tables
+    from observatory.build.warehouse import missing_tables
 
     if path.exists() and not missing_tables(path):
         return path, None

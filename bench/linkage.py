@@ -2,7 +2,7 @@
 
 For each size, ``bench.caselists`` makes case lists of three institutions (at Peru's density of
 cases, so 3,000 victims span about seven years; with its errors, typing slips included),
-``observatory.linkage.link`` links them without seeing the truth, and the clusters are scored
+``observatory.tools.linkage.link`` links them without seeing the truth, and the clusters are scored
 against the truth:
 
 - pairwise precision: of the record pairs put in one cluster, the share that are one victim;
@@ -26,7 +26,7 @@ import pandas as pd
 
 from bench import record
 from bench.caselists import generate
-from observatory.linkage import link
+from observatory.tools.linkage import link
 
 TARGET = 0.95
 SIZES = (300, 1_000, 3_000)

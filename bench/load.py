@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.fuzz import RESULTS, record
 from bench.server import Gunicorn, free_port, health  # noqa: F401  (re-exported for rebuild_under_load)
-from observatory.config import Settings
+from observatory.contract.settings import Settings
 
 
 def indicators(warehouse: Path) -> list[str]:

@@ -256,7 +256,7 @@ def create_app(peer: NaivePeer, indicator: str, names: dict[str, str]):
 
 def wsgi():
     """The Flask server for gunicorn (``'bench.naive:wsgi()'``), from the NAIVE_* variables."""
-    from observatory.config import Settings
+    from observatory.contract.settings import Settings
 
     warehouse = Path(os.environ.get("NAIVE_WAREHOUSE") or Settings.from_env().warehouse_path)
     indicator = os.environ.get("NAIVE_INDICATOR", "pe_denuncias_vcm")

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from bench.load import RESULTS, Gunicorn, health, indicators, record, report, run_locust
-from observatory.config import ROOT, Settings
+from observatory.contract.settings import ROOT, Settings
 
 
 def rebuild(warehouse: Path) -> tuple[float, int]:

@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 
 from bench import interactions
-from observatory.config import ROOT, Settings
+from observatory.contract.settings import ROOT, Settings
 
 
 def _app(warehouse: Path, cache_mb: int):
-    from app import create_app, settle
+    from observatory.web.app import create_app, settle
 
     app = create_app(Settings.from_env(warehouse=str(warehouse), response_cache_mb=cache_mb))
     settle(app)

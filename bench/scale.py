@@ -8,12 +8,12 @@ For each scale, in fresh processes (so each peak RSS is that step's alone):
 2. ``insert``: the observations insert alone, without a primary key (as schema.py declares it
    since issue 6; uniqueness is a query of the build's checks, timed too) and with the former key.
 3. ``rollup``: on copies of the built warehouse with an empty roll-up, ``rebuild_rollup`` and
-   ``check`` as observatory/ingest/warehouse.py has them (``current``) and as proposed here:
+   ``check`` as observatory/build/warehouse.py has them (``current``) and as proposed here:
    parents first at the finest breakdowns, one GROUPING SETS pass per indicator, checks on the
    roll-up alone; ``proposed-unsorted`` prices the sort, ``proposed+year`` writes the rows
    sorted plus a yearly pre-aggregate, once more under a 3 GB memory limit.
 4. ``reads``: representative dashboard queries through the app's read-only attach pattern
-   (observatory/db.py) on the current and the proposed layout: median and p95 wall time over
+   (observatory/warehouse/db.py) on the current and the proposed layout: median and p95 wall time over
    ``--runs`` runs after one cold run, median CPU time, row groups read.
 
 Since issue 6, warehouse.py builds the roll-up and runs the checks as proposed here (sorted,
@@ -21,7 +21,7 @@ without the yearly table): ``current`` and ``proposed-unsorted`` now differ by t
 The yearly pre-aggregate was not adopted: at 10M rows a query is 10-20 ms of an interaction's
 several hundred (bench/interactions.py), so it would not pay for its build time and space.
 
-The queries are this module's own SQL strings (shaped like observatory/sql/explore_*.sql),
+The queries are this module's own SQL strings (shaped like observatory/warehouse/sql/explore_*.sql),
 never files under observatory/sql. Synthetic warehouses are written under ``--out``
 (default bench/data/, to be ignored by git); ``--quick`` (100k rows, one run) works in a
 temporary folder and leaves nothing behind. Tests never run this module.
@@ -45,8 +45,8 @@ from pathlib import Path
 
 import duckdb
 
-from observatory import schema
-from observatory.ingest.warehouse import CheckError
+from observatory.build.warehouse import CheckError
+from observatory.contract import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "data"
@@ -343,7 +343,7 @@ def step_build(n_rows: int, path: Path) -> dict:
 def step_insert(n_rows: int, path: Path, key: bool) -> dict:
     """Time inserting the synthetic observations alone, with the schema's primary key or without it."""
     from bench.synth import generate, reference_districts
-    from observatory.ingest.warehouse import create_schema
+    from observatory.build.warehouse import create_schema
 
     frame = generate(n_rows, 2025, reference_districts())
     create_schema(path)
@@ -380,7 +380,7 @@ def step_insert(n_rows: int, path: Path, key: bool) -> dict:
 
 def step_rollup(variant: str, path: Path, memory_limit: str | None = None) -> dict:
     """On a built warehouse: empty the roll-up (untimed), then time the variant's rebuild and checks."""
-    from observatory.ingest.warehouse import check, rebuild_rollup
+    from observatory.build.warehouse import check, rebuild_rollup
 
     con = duckdb.connect(str(path))
     con.execute("SET enable_progress_bar = false")
@@ -421,12 +421,12 @@ def step_rollup(variant: str, path: Path, memory_limit: str | None = None) -> di
 
 
 def step_reads(path: Path, runs: int) -> dict:
-    """Each query once cold, then ``runs`` times, through observatory.db's read-only attach.
+    """Each query once cold, then ``runs`` times, through observatory.warehouse.db's read-only attach.
 
     Besides wall time: the process CPU time (all DuckDB threads; steadier than wall time on a
     shared machine) and the row groups the scan of the roll-up read, from EXPLAIN ANALYZE.
     """
-    from observatory.db import Warehouse
+    from observatory.warehouse.db import Warehouse
 
     wh = Warehouse(path)
     con = wh._connection()  # the attach of Warehouse.run; the SQL here is the bench's, not sql/*.sql

@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from observatory.config import ROOT
+from observatory.contract.settings import ROOT
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 

@@ -41,10 +41,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from observatory import schema
-from observatory.config import ROOT, Settings
-from observatory.ingest.sources import load_declared
-from observatory.ingest.warehouse import _insert, check, create_schema, rebuild_rollup, refresh_catalogue
+from observatory.build.sources import load_declared
+from observatory.build.warehouse import _insert, check, create_schema, rebuild_rollup, refresh_catalogue
+from observatory.contract import schema
+from observatory.contract.settings import ROOT, Settings
 
 REFERENCE = ROOT / "data" / "warehouse" / "observatory.duckdb"
 SYNTHETIC_ID = "synthetic_denuncias"

@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from observatory.config import Settings, SettingsError
+from observatory.contract.settings import Settings, SettingsError
 
 
 def _fetch(settings: Settings, args) -> int:
-    from observatory.ingest.sources import FetchError, fetch_all
+    from observatory.build.sources import FetchError, fetch_all
 
     try:
         files = fetch_all(settings, only_load=not args.all, progress=not args.quiet)
@@ -24,13 +24,13 @@ def _fetch(settings: Settings, args) -> int:
 
 
 def _build(settings: Settings, args) -> int:
-    from observatory.ingest.errors import IngestError
-    from observatory.ingest.recipes import RecipeError
-    from observatory.ingest.sources import FetchError
-    from observatory.ingest.warehouse import CheckError, build
+    from observatory.build.errors import IngestError
+    from observatory.build.recipes import RecipeError
+    from observatory.build.sources import FetchError
+    from observatory.build.warehouse import CheckError, build
 
     if args.if_missing and settings.warehouse_path.exists():
-        from observatory.ingest.warehouse import missing_tables
+        from observatory.build.warehouse import missing_tables
 
         lacking = missing_tables(settings.warehouse_path)
         if not lacking:
@@ -43,15 +43,15 @@ def _build(settings: Settings, args) -> int:
         print(f"error: build failed, the live warehouse is unchanged.\n{exc}", file=sys.stderr)
         return 2
     if not args.skip_boundaries:
-        from observatory.ingest.boundaries_step import build_boundaries_from_sources
+        from observatory.build.boundaries_step import build_boundaries_from_sources
 
         build_boundaries_from_sources(settings)
     return 0
 
 
 def _ingest(settings: Settings, args) -> int:
-    from observatory.ingest.errors import IngestError
-    from observatory.ingest.warehouse import CheckError, ingest
+    from observatory.build.errors import IngestError
+    from observatory.build.warehouse import CheckError, ingest
 
     options = {}
     if args.source == "generic":
@@ -80,7 +80,7 @@ def _ingest(settings: Settings, args) -> int:
 
 
 def _history(settings: Settings, args) -> int:
-    from observatory.ingest.history import kept
+    from observatory.build.history import kept
 
     loads = []
     if settings.warehouse_path.exists():
@@ -136,7 +136,7 @@ def _history(settings: Settings, args) -> int:
 
 
 def _rollback(settings: Settings, args) -> int:
-    from observatory.ingest.history import RollbackError, rollback
+    from observatory.build.history import RollbackError, rollback
 
     try:
         restored = rollback(settings)
@@ -151,10 +151,10 @@ def _recipe_check(settings: Settings, args) -> int:
     """What FILE would give under a recipe, read against the live warehouse's territories; writes nothing."""
     import duckdb
 
-    from observatory.ingest.errors import IngestError
-    from observatory.ingest.recipe_runner import check_file
-    from observatory.ingest.recipes import RecipeError, recipe_path
-    from observatory.ingest.warehouse import context
+    from observatory.build.errors import IngestError
+    from observatory.build.recipe_runner import check_file
+    from observatory.build.recipes import RecipeError, recipe_path
+    from observatory.build.warehouse import context
 
     recipe = Path(args.recipe)
     if not recipe.exists() and not recipe.suffix:
@@ -179,7 +179,7 @@ def _recipe_check(settings: Settings, args) -> int:
 
 
 def _info(settings: Settings, args) -> int:
-    from observatory.db import Warehouse, WarehouseUnavailable
+    from observatory.warehouse.db import Warehouse, WarehouseUnavailable
 
     try:
         info = Warehouse(settings.warehouse_path).info(settings.country)
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_rollback)
 
     p = sub.add_parser("link", help="link de-identified femicide case lists of several institutions (splink)")
-    from observatory import linkage
+    from observatory.tools import linkage
 
     linkage.add_arguments(p)
     p.set_defaults(run=lambda settings, args: linkage.run(args))

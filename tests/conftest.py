@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from observatory.config import ROOT, Settings
+from observatory.contract.settings import ROOT, Settings
 from tests.fixtures import tiny
 
 MIRROR = ROOT.parent / "shared" / "data"
@@ -21,7 +21,7 @@ needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason=f"the data mirror 
 def _number_marks():
     """An app created for another country sets that country's number marks (one country per
     process in production): each test starts and ends with the default ones."""
-    from observatory import i18n
+    from observatory.contract import i18n
 
     before = i18n.use_numbers({})
     yield
@@ -50,7 +50,7 @@ def real_warehouse(tmp_path_factory) -> Path:
     """The default warehouse built from the real declared sources in the mirror (read-only)."""
     if not MIRROR.is_dir():
         pytest.skip(f"the data mirror {MIRROR} is not there")
-    from observatory.ingest.warehouse import build
+    from observatory.build.warehouse import build
 
     folder = tmp_path_factory.mktemp("real")
     s = Settings.from_env(environ={}, warehouse=str(folder / "observatory.duckdb"), mirror=str(MIRROR))
@@ -103,9 +103,9 @@ def sv_warehouse(real_warehouse, tmp_path_factory) -> Path:
     by district (the 262 former municipalities) loaded through the generic CSV, for the app run with the El Salvador pack."""
     import duckdb
 
-    from observatory.ingest.boundaries import build_boundaries
-    from observatory.ingest.boundaries_step import declared_layers
-    from observatory.ingest.warehouse import ingest
+    from observatory.build.boundaries import build_boundaries
+    from observatory.build.boundaries_step import declared_layers
+    from observatory.build.warehouse import ingest
 
     folder = tmp_path_factory.mktemp("sv")
     shutil.copyfile(real_warehouse, folder / "observatory.duckdb")
@@ -148,9 +148,9 @@ def bo_warehouse(real_warehouse, tmp_path_factory) -> Path:
     municipality (the 343 units) loaded through the generic CSV, for the app run with the Bolivia pack."""
     import duckdb
 
-    from observatory.ingest.boundaries import build_boundaries
-    from observatory.ingest.boundaries_step import declared_layers
-    from observatory.ingest.warehouse import ingest
+    from observatory.build.boundaries import build_boundaries
+    from observatory.build.boundaries_step import declared_layers
+    from observatory.build.warehouse import ingest
 
     folder = tmp_path_factory.mktemp("bo")
     shutil.copyfile(real_warehouse, folder / "observatory.duckdb")

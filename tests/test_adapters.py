@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from observatory.ingest.errors import IngestError
-from observatory.ingest.readers import normalise, refuse_personal_data
-from observatory.ingest.warehouse import ingest
+from observatory.build.errors import IngestError
+from observatory.build.readers import normalise, refuse_personal_data
+from observatory.build.warehouse import ingest
 from tests.conftest import FIXTURES, needs_mirror
 
 FILES = FIXTURES / "files"
@@ -163,7 +163,7 @@ def test_a_file_without_the_breakdown_is_not_counted_twice(cem_takes_generic, tm
 
 @needs_mirror
 def test_a_file_mixing_rows_with_and_without_the_breakdown_is_refused(cem_takes_generic, tmp_path):
-    from observatory.ingest.warehouse import CheckError
+    from observatory.build.warehouse import CheckError
 
     live = cem_takes_generic
     path = tmp_path / "cem_mixed.csv"

@@ -12,7 +12,8 @@ import json
 import pandas as pd
 import pytest
 
-from observatory import api, api_models, explore, urlstate
+from observatory.views import explore, urlstate
+from observatory.web import api, api_models
 from tests.test_exports import make_app
 
 

@@ -13,10 +13,10 @@ import tomllib
 import duckdb
 import pytest
 
-from observatory.config import Settings
-from observatory.ingest.errors import IngestError
-from observatory.ingest.sources import sha256_of
-from observatory.ingest.warehouse import CheckError, ingest
+from observatory.build.errors import IngestError
+from observatory.build.sources import sha256_of
+from observatory.build.warehouse import CheckError, ingest
+from observatory.contract.settings import Settings
 from tests.conftest import FIXTURES, MIRROR, needs_mirror
 
 pytestmark = needs_mirror

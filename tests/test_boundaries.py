@@ -1,4 +1,4 @@
-"""Boundary build (observatory.ingest.boundaries): tiny hand-made layers with exact answers,
+"""Boundary build (observatory.build.boundaries): tiny hand-made layers with exact answers,
 then the real mirror files and the shipped Natural Earth departments."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import shapely
 
-from observatory.config import ROOT
-from observatory.ingest import boundaries
-from observatory.ingest.boundaries import build_boundaries, build_natural_earth
+from observatory.build import boundaries
+from observatory.build.boundaries import build_boundaries, build_natural_earth
+from observatory.contract.settings import ROOT
 
 MIRROR = ROOT.parent / "shared" / "data"
 GEO = ROOT / "geo"

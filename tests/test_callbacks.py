@@ -1,6 +1,6 @@
 """The explore page's callbacks, called directly on the tiny warehouse with its boundary rectangles.
 
-Each callback body is a plain function of (context, inputs) in observatory.dashboard; the
+Each callback body is a plain function of (context, inputs) in observatory.web.dashboard; the
 Dash wiring only passes values through. Exact values come from tests/fixtures/tiny.py.
 """
 
@@ -16,11 +16,12 @@ import pytest
 from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
 
-from observatory import dashboard, explore
-from observatory.config import Settings
-from observatory.db import Warehouse
-from observatory.i18n import NBSP
-from observatory.site import load_site
+from observatory.contract.i18n import NBSP
+from observatory.contract.settings import Settings
+from observatory.contract.site import load_site
+from observatory.views import explore
+from observatory.warehouse.db import Warehouse
+from observatory.web import dashboard
 from tests.browser.tiny_geo import boundaries_for, write_layers
 
 
@@ -224,7 +225,7 @@ def test_table_rows_are_sent_as_dash_would_send_its_own_components():
     from dash import html
     from dash._utils import to_json
 
-    from observatory.components import Element
+    from observatory.present.components import Element
 
     ours = Element(
         "Tr",
@@ -304,7 +305,7 @@ def test_bad_input_gives_notices_not_errors(ctx):
 
 
 def test_the_layout_reads_its_url(tiny_warehouse, tmp_path):
-    from app import create_app
+    from observatory.web.app import create_app
 
     settings = Settings.from_env(environ={}, warehouse=str(tiny_warehouse))
     app = create_app(settings, boundaries=boundaries_for(write_layers(tmp_path / "geo")))
@@ -328,7 +329,7 @@ def test_the_router_leaves_the_page_alone_on_an_in_page_change(tiny_warehouse, t
     from dash._callback_context import context_value
     from dash._utils import AttributeDict
 
-    from app import create_app
+    from observatory.web.app import create_app
 
     settings = Settings.from_env(environ={}, warehouse=str(tiny_warehouse))
     app = create_app(settings, boundaries=boundaries_for(write_layers(tmp_path / "geo")))
@@ -350,8 +351,8 @@ def test_the_router_leaves_the_page_alone_on_an_in_page_change(tiny_warehouse, t
 
 def test_the_site_comes_from_its_configuration(tiny_warehouse, tmp_path):
     """Name, logo, colours and default region are configuration, not code."""
-    from app import create_app
-    from observatory.site import SiteError
+    from observatory.contract.site import SiteError
+    from observatory.web.app import create_app
 
     text_ = (Settings.from_env(environ={}).site_path).read_text(encoding="utf-8")
     custom = tmp_path / "site.toml"
@@ -422,7 +423,7 @@ def test_smoothed_rate_on_a_district_map_is_shown_labelled_and_kept_in_the_url(c
 
 def test_population_read_once_per_year_equals_the_query_for_the_codes(ctx):
     """The per-year denominators kept per warehouse version give what the query gives the codes."""
-    from observatory import queries
+    from observatory.warehouse import queries
 
     view = dashboard.view_of(ctx, "?area=0101")
     codes, years = ["010101", "010102", "0101", "01", "PE"], [2017, 2024, 2025]
@@ -533,7 +534,7 @@ def test_the_page_location_pushes_the_url_without_dash_pages(tiny_warehouse, tmp
     from dash._callback_context import context_value
     from dash._utils import AttributeDict
 
-    from app import create_app
+    from observatory.web.app import create_app
 
     settings = Settings.from_env(environ={}, warehouse=str(tiny_warehouse))
     app = create_app(settings, boundaries=boundaries_for(write_layers(tmp_path / "geo")))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from observatory.config import Settings
-from observatory.indicators import CatalogueError, load_catalogue
-from observatory.ingest.sources import load_declared
+from observatory.build.sources import load_declared
+from observatory.contract.indicators import CatalogueError, load_catalogue
+from observatory.contract.settings import Settings
 
 
 def test_the_shipped_catalogue_is_valid_and_names_declared_sources():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from observatory.config import ROOT, Settings, SettingsError, documented_settings
+from observatory.contract.settings import ROOT, Settings, SettingsError, documented_settings
 
 
 def test_every_setting_has_help_and_is_in_the_readme():

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from observatory.config import ROOT
-from observatory.figures import MUTED
-from observatory.site import load_site
+from observatory.contract.settings import ROOT
+from observatory.contract.site import load_site
+from observatory.present.figures import MUTED
 
 CSS = (ROOT / "assets" / "observatory.css").read_text()
 SITE = load_site(ROOT / "data" / "site.toml")

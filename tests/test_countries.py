@@ -12,11 +12,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from observatory import dashboard, i18n
-from observatory.config import Settings
-from observatory.countries import PackError, load_pack, pack
-from observatory.ingest.sources import sha256_of
-from observatory.ingest.warehouse import build, ingest
+from observatory.build.sources import sha256_of
+from observatory.build.warehouse import build, ingest
+from observatory.contract import i18n
+from observatory.contract.countries import PackError, load_pack, pack
+from observatory.contract.settings import Settings
+from observatory.web import dashboard
 from tests.conftest import MIRROR, needs_mirror
 from tests.test_callbacks import text
 
@@ -224,7 +225,7 @@ def test_without_the_reform_files_the_262_stay_municipalities_and_national_total
 
 @needs_mirror
 def test_territory_groups_are_loaded_and_unknown_members_refused(real_warehouse, tmp_path):
-    from observatory.ingest.territories import groups
+    from observatory.build.territories import groups
 
     con = duckdb.connect(str(real_warehouse), read_only=True)
     rows = con.execute("SELECT group_id, territory_code FROM territory_groups ORDER BY 2").fetchall()
@@ -335,7 +336,7 @@ caveats_en = "Made up."
 def test_a_third_country_is_a_pack_and_data_files_not_code(tmp_path):
     """A made-up country 'ZZ': a pack, a declared territory file, an indicator entry and a CSV
     through the generic importer; the app then serves it with its own level names and numbers."""
-    from app import create_app
+    from observatory.web.app import create_app
 
     data = tmp_path / "data"
     shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("cache", "warehouse"))
@@ -482,8 +483,8 @@ def test_cepal_national_series_covers_bolivia_2015_to_2021(real_warehouse):
 
 
 def test_a_population_code_that_is_not_a_territory_is_refused(tmp_path):
-    from observatory.countries import Pack
-    from observatory.ingest.territories import declarative
+    from observatory.build.territories import declarative
+    from observatory.contract.countries import Pack
 
     places = tmp_path / "places.csv"
     places.write_text("dep,prov,mun,name\n01,01,01,Uno\n01,01,02,Dos\n", encoding="utf-8")
@@ -559,7 +560,7 @@ def test_bolivia_boundaries_are_built_from_the_municipal_layer_and_match_the_ter
 
     import shapely
 
-    from observatory.ingest.boundaries import bolivia_layers, build_boundaries
+    from observatory.build.boundaries import bolivia_layers, build_boundaries
 
     geo = MIRROR / "geo" / "bo"
     layers = bolivia_layers(geo / "municipios_bolivia_2024.geojson", geo / "municipios_bolivia_2024.csv")

@@ -10,11 +10,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from observatory import controls, countries, dashboard, explore, exports, i18n
-from observatory.config import ROOT, Settings
-from observatory.db import Warehouse
-from observatory.geo import Boundaries
-from observatory.site import load_site
+from observatory.contract import countries, i18n
+from observatory.contract.settings import ROOT, Settings
+from observatory.contract.site import load_site
+from observatory.present import controls, exports
+from observatory.views import explore
+from observatory.warehouse.db import Warehouse
+from observatory.warehouse.geo import Boundaries
+from observatory.web import dashboard
 from tests.conftest import made_up_sv_femicides
 from tests.test_callbacks import geo, text
 
@@ -150,7 +153,7 @@ def test_choosing_a_group_writes_it_into_the_url_and_its_picker_lists_the_countr
 
 
 def test_the_api_keeps_a_groups_areas_like_the_page(real_warehouse):
-    from app import create_app
+    from observatory.web.app import create_app
 
     client = create_app(Settings.from_env(environ={}, warehouse=str(real_warehouse))).server.test_client()
     body = client.get("/api/v1/observations?ind=pe_denuncias_vcm&area=15&group=lima_callao").get_json()
@@ -267,8 +270,8 @@ def test_bolivias_national_cepal_series_2015_2021(bo):
 
 
 def test_bolivias_methodology_page_credits_the_cc_by_layer(bo_warehouse):
-    from app import create_app
-    from observatory import reference
+    from observatory.web import reference
+    from observatory.web.app import create_app
 
     app = create_app(Settings.from_env(environ={}, warehouse=str(bo_warehouse), country="BO"))
     with app.server.test_request_context("/metodologia"):
@@ -297,7 +300,7 @@ def site_context(warehouse, country: str, site: str) -> explore.Context:
 def test_a_municipal_and_a_district_site_open_on_their_territory(
     bo_warehouse, country, site, code, parent, neighbours
 ):
-    from observatory.site import check_scope
+    from observatory.web.app import check_scope
 
     ctx = site_context(bo_warehouse, country, site)
     assert ctx.site.scope == code and ctx.site.country == country

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from observatory.ingest.errors import IngestError
-from observatory.ingest.warehouse import ingest
+from observatory.build.errors import IngestError
+from observatory.build.warehouse import ingest
 from tests.conftest import FIXTURES, needs_mirror
 
 pytestmark = needs_mirror

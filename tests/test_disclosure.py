@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from observatory.stats import present, recoverable, suppress_table
+from observatory.views.stats import present, recoverable, suppress_table
 
 
 def test_primary_suppression_and_the_lone_sibling():
@@ -123,8 +123,8 @@ def test_hidden_cells_over_the_whole_hierarchy_of_the_tiny_warehouse(tiny_wareho
     """
     import datetime as dt
 
-    from observatory.db import Warehouse
-    from observatory.disclosure import hidden_codes
+    from observatory.views.disclosure import hidden_codes
+    from observatory.warehouse.db import Warehouse
 
     wh = Warehouse(tiny_warehouse)
     codes = hidden_codes(
@@ -138,7 +138,7 @@ def test_hidden_cells_over_the_whole_hierarchy_of_the_tiny_warehouse(tiny_wareho
 
 
 def test_empirical_bayes_pulls_small_areas_towards_the_mean():
-    from observatory.stats import empirical_bayes
+    from observatory.views.stats import empirical_bayes
 
     count = pd.Series([1, 50, 400, np.nan])
     population = pd.Series([100, 10_000, 50_000, 1_000])

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from bench.disclosure import naive_recoverable
-from observatory import stats
+from observatory.views import stats
 
 
 def hierarchy(rng: random.Random):

@@ -19,9 +19,11 @@ import pandas as pd
 import pypdf
 import pytest
 
-from app import create_app
-from observatory import dashboard, explore, exports, urlstate
-from observatory.config import Settings
+from observatory.contract.settings import Settings
+from observatory.present import exports
+from observatory.views import explore, urlstate
+from observatory.web import dashboard
+from observatory.web.app import create_app
 from tests.browser.tiny_geo import boundaries_for, write_layers
 
 VIEW = "from=2024-01&measure=count"  # the country's departments, 2024-01..2025-02
@@ -361,7 +363,7 @@ def test_the_page_embed_and_downloads_draw_one_ranking(ctx):
     for fig in (page_fig, image_fig):
         assert fig["layout"]["yaxis"]["type"] == "category"
         assert list(fig["data"][0]["y"]) == ["15", "01"]  # Lima 1540, Amazonas 168
-    from observatory import embed
+    from observatory.web import embed
 
     embedded = embed.embed_figure(ctx, v, "ranking")
     assert list(embedded.data[0].y) == ["15", "01"] and embedded.layout.yaxis.type == "category"

@@ -12,18 +12,18 @@ import time
 
 import duckdb
 
-from observatory.config import ROOT, Settings
-from observatory.ingest.sources import sha256_of
-from observatory.ingest.warehouse import ingest
-from observatory.ledger import interrupted_loads
+from observatory.build.sources import sha256_of
+from observatory.build.warehouse import ingest
+from observatory.contract.settings import ROOT, Settings
+from observatory.warehouse.ledger import interrupted_loads
 from tests.conftest import FIXTURES, MIRROR, needs_mirror
 
 pytestmark = needs_mirror
 
 SLOW_INGEST = """
 import sys, time
-from observatory.config import Settings
-from observatory.ingest import warehouse
+from observatory.contract.settings import Settings
+from observatory.build import warehouse
 real = warehouse.rebuild_rollup
 def slow(con):
     real(con)

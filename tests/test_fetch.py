@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 
 from observatory.__main__ import main
-from observatory.ingest.sources import FetchError, SourceFile, fetch, load_declared, locate
+from observatory.build.sources import FetchError, SourceFile, fetch, load_declared, locate
 from tests.conftest import FIXTURES, MIRROR, needs_mirror
 
 PAYLOAD = (FIXTURES / "files" / "sidpol_ok.csv").read_bytes()

@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from observatory import figures
-from observatory.i18n import NBSP
+from observatory.contract.i18n import NBSP
+from observatory.present import figures
 
 COLOURS = figures.Colours(
     primary="#4b1f6f",
@@ -246,7 +246,7 @@ def test_empty_figure_carries_the_message():
 def test_rate_tooltips_carry_the_confidence_interval():
     import pandas as pd
 
-    from observatory.figures import map_values
+    from observatory.present.figures import map_values
 
     table = pd.DataFrame(
         {

@@ -133,7 +133,7 @@ def test_every_parameter_a_route_accepts_is_fuzzed(soak, rule, url):
 def test_the_fuzzer_finds_a_5xx_behind_the_api_parameters(soak, monkeypatch):
     """A planted bug that only the API's own parameters reach (the page's URL has none of them)
     must make the run fail: the fuzzer sends them, and a 5xx is caught."""
-    from observatory import api
+    from observatory.web import api
 
     real = api.check_params
 
@@ -205,8 +205,8 @@ def test_malformed_callback_bodies_get_a_4xx(soak):
 
 def test_production_configuration_has_no_dev_tools(tiny_warehouse):
     """What gunicorn serves: Settings from an empty environment -> debug and every dev tool off."""
-    from app import create_app
-    from observatory.config import Settings
+    from observatory.contract.settings import Settings
+    from observatory.web.app import create_app
 
     assert Settings.from_env(environ={}).debug is False
     # Only the warehouse is pointed at a built one (a fresh clone has none until `make build`).

@@ -1,4 +1,4 @@
-"""The app's boundary reader (observatory.geo): hand-made layers with exact answers."""
+"""The app's boundary reader (observatory.warehouse.geo): hand-made layers with exact answers."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from observatory import geo
-from observatory.config import ROOT
-from observatory.geo import Boundaries
+from observatory.contract.settings import ROOT
+from observatory.warehouse import geo
+from observatory.warehouse.geo import Boundaries
 
 
 def polygon(*rings: list) -> dict:
@@ -187,7 +187,7 @@ def test_threads_share_one_read(folders, monkeypatch):
 
 
 def test_the_app_side_needs_no_geometry_library():
-    code = "import sys, observatory.geo; print(sorted({'geopandas', 'shapely', 'pyproj'} & set(sys.modules)))"
+    code = "import sys, observatory.warehouse.geo; print(sorted({'geopandas', 'shapely', 'pyproj'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

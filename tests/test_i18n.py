@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from observatory import i18n
-from observatory.i18n import (
+from observatory.contract import i18n
+from observatory.contract.i18n import (
     LANGS,
     NBSP,
     date_label,
@@ -104,7 +104,7 @@ def test_month_names_are_the_country_locale_s():
 
 
 def test_data_driven_keys_exist():
-    from observatory.schema import BREAKDOWNS, LEVELS
+    from observatory.contract.schema import BREAKDOWNS, LEVELS
 
     for lang in LANGS:
         for key in [f"level.{lv}" for lv in LEVELS] + [f"breakdowns.{b}" for b in BREAKDOWNS]:

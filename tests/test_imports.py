@@ -14,11 +14,11 @@ import duckdb
 import pytest
 
 from observatory.__main__ import main
-from observatory.db import Warehouse
-from observatory.ingest.errors import IngestError
-from observatory.ingest.history import RollbackError, kept, rollback
-from observatory.ingest.sources import sha256_of
-from observatory.ingest.warehouse import ingest
+from observatory.build.errors import IngestError
+from observatory.build.history import RollbackError, kept, rollback
+from observatory.build.sources import sha256_of
+from observatory.build.warehouse import ingest
+from observatory.warehouse.db import Warehouse
 from tests.conftest import FIXTURES, MIRROR, needs_mirror
 
 pytestmark = needs_mirror

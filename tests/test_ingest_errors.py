@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from observatory.ingest.errors import IngestError
-from observatory.ingest.sources import sha256_of
-from observatory.ingest.warehouse import ingest
+from observatory.build.errors import IngestError
+from observatory.build.sources import sha256_of
+from observatory.build.warehouse import ingest
 from tests.conftest import FIXTURES, needs_mirror
 
 FILES = FIXTURES / "files"
@@ -130,7 +130,7 @@ def test_failures_reach_the_ledger_at_the_next_good_import(live):
 
 def test_a_failed_check_leaves_the_warehouse_untouched(live, monkeypatch):
     """A file that passes its adapter but breaks a build check is not put in place either."""
-    from observatory.ingest import warehouse
+    from observatory.build import warehouse
 
     settings, before = live
 

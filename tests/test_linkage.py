@@ -11,9 +11,9 @@ import pytest
 
 from bench.caselists import Noise, generate
 from bench.linkage import score
-from observatory import linkage
-from observatory.ingest.errors import IngestError
-from observatory.linkage import check_case_list, link, read_case_lists
+from observatory.build.errors import IngestError
+from observatory.tools import linkage
+from observatory.tools.linkage import check_case_list, link, read_case_lists
 
 LISTS = Path(__file__).parent / "fixtures" / "linkage"
 FILES = sorted(LISTS.glob("*.csv"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from observatory import countries, maintenance
-from observatory.config import Settings
-from observatory.serving import maintenance_site
-from observatory.site import load_site
+from observatory.contract import countries
+from observatory.contract.settings import Settings
+from observatory.contract.site import load_site
+from observatory.web import maintenance
+from observatory.web.serving import maintenance_site
 
 
 def site_for(country: str):
@@ -44,7 +45,7 @@ def test_the_served_maintenance_page_is_the_configured_country_s():
 
 
 def test_unknown_pages_answer_404_with_the_not_found_view(tiny_warehouse):
-    from app import create_app
+    from observatory.web.app import create_app
 
     c = create_app(Settings.from_env(environ={}, warehouse=str(tiny_warehouse))).server.test_client()
     for path in ("/no-such-page", "/indicadores/x/y", "/404"):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from observatory.config import ROOT
+from observatory.contract.settings import ROOT
 from tests.test_exports import make_app
 
 EXAMPLES = 12  # per operation and phase: ~30 s on the shared 2-core machine

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from observatory import plotlyjs
-from observatory.config import ROOT, Settings
+from observatory.contract import plotly_bundles
+from observatory.contract.settings import ROOT, Settings
+from observatory.web import plotlyjs
 
 SUITE_PLOTLY = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 
 
 @pytest.fixture(scope="module")
 def client(tiny_warehouse):
-    from app import create_app
+    from observatory.web.app import create_app
     from tests.browser.tiny_geo import boundaries_for, write_layers
 
     folder = tiny_warehouse.parent
@@ -30,9 +31,9 @@ def client(tiny_warehouse):
 
 @pytest.fixture(scope="module")
 def bundles():
-    if not plotlyjs.built():
+    if not plotly_bundles.built():
         if os.environ.get("CI"):
-            pytest.fail(f"{plotlyjs.PAGE} is missing: make setup must run `npm run build:plotly`")
+            pytest.fail(f"{plotly_bundles.PAGE} is missing: make setup must run `npm run build:plotly`")
         pytest.skip("the plotly.js bundles are not built (npm ci && npm run build:plotly)")
 
 
@@ -58,7 +59,7 @@ def test_no_page_uses_a_datatable():
         for p in (ROOT / "observatory").rglob("*.py")
         if re.search(r"\bdash_table\b|DataTable", p.read_text())
     ]
-    assert users == [Path("observatory/serving.py")]  # lists its files to precompress, never renders one
+    assert users == [Path("observatory/web/serving.py")]  # lists its files to precompress, never renders one
 
 
 def test_dcc_graph_and_embeds_get_the_partial_bundle(client, bundles):
@@ -66,7 +67,7 @@ def test_dcc_graph_and_embeds_get_the_partial_bundle(client, bundles):
         r = client.get(url, headers={"Accept-Encoding": "identity"})
         assert r.status_code == 200, url
         body = r.get_data()
-        assert body == plotlyjs.PAGE.read_bytes(), url
+        assert body == plotly_bundles.PAGE.read_bytes(), url
         assert b"core + scatter + bar" in body[:300]
 
 
@@ -76,7 +77,7 @@ def test_the_map_traces_come_compressed_on_their_own_url(client, bundles):
     r = client.get(plotlyjs.MAP_URL, headers={"Accept-Encoding": "br, gzip"})
     assert r.status_code == 200
     assert r.headers["Content-Encoding"] == "br"
-    assert brotli.decompress(r.get_data()) == plotlyjs.MAP.read_bytes()
+    assert brotli.decompress(r.get_data()) == plotly_bundles.MAP.read_bytes()
     again = client.get(
         plotlyjs.MAP_URL, headers={"Accept-Encoding": "br", "If-None-Match": r.headers["ETag"]}
     )
@@ -84,5 +85,5 @@ def test_the_map_traces_come_compressed_on_their_own_url(client, bundles):
 
 
 def test_kaleido_gets_every_trace_in_one_file(bundles):
-    head = plotlyjs.export_path().read_bytes()[:300]
+    head = plotly_bundles.export_path().read_bytes()[:300]
     assert b"core + scatter, bar, choroplethmap, scattermap" in head

@@ -1,11 +1,11 @@
-"""Place names to codes within their parent (observatory.ingest.places), on hand-made territories."""
+"""Place names to codes within their parent (observatory.build.places), on hand-made territories."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from observatory.ingest.places import Gazetteer, fold, read_crosswalk
+from observatory.build.places import Gazetteer, fold, read_crosswalk
 
 TERRITORIES = pd.DataFrame(
     [

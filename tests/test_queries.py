@@ -7,11 +7,12 @@ import math
 import pandas as pd
 import pytest
 
-from observatory import explore, queries, snapshot
-from observatory.config import Settings
-from observatory.db import Warehouse
-from observatory.site import load_site
-from observatory.urlstate import parse
+from observatory.contract.settings import Settings
+from observatory.contract.site import load_site
+from observatory.views import explore
+from observatory.views.urlstate import parse
+from observatory.warehouse import queries, snapshot
+from observatory.warehouse.db import Warehouse
 
 PERIOD = {"start": "2024-01-01", "end": "2025-02-01", "granularity": "month"}
 
@@ -200,7 +201,7 @@ def test_series_yearly_step_marks_partial_years(ctx):
 
 def test_district_maps_carry_an_empirical_bayes_rate_labelled_as_such(ctx):
     """Lima province (1501): Lima 1,200 complaints in 12 months for 140,000 women, Ancón a true 0."""
-    from observatory import figures
+    from observatory.present import figures
 
     table = explore.area_table(ctx, view(ctx, "?area=1501")).set_index("code")
     raw = table["rate"]

@@ -1,12 +1,12 @@
-"""How a file's bytes become cells: encodings, separators and counts (observatory.ingest.readers)."""
+"""How a file's bytes become cells: encodings, separators and counts (observatory.build.readers)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from observatory.ingest.errors import IngestError
-from observatory.ingest.readers import CountError, decode, read_count, read_counts, read_table, separator
+from observatory.build.errors import IngestError
+from observatory.build.readers import CountError, decode, read_count, read_counts, read_table, separator
 
 TEXT = "AÑO,MES,UBIGEO,CANTIDAD\n2024,1,150101,12\n2024,2,150101,7\n"
 COLUMNS = {"year": ["AÑO"], "month": ["MES"], "ubigeo": ["UBIGEO"], "count": ["CANTIDAD"]}

@@ -13,9 +13,9 @@ import duckdb
 import pytest
 
 from observatory.__main__ import main
-from observatory.config import Settings
-from observatory.ingest.sources import load_declared, locate, sha256_of
-from observatory.ingest.warehouse import Writer, build, ingest, load_reference, refresh_catalogue
+from observatory.build.sources import load_declared, locate, sha256_of
+from observatory.build.warehouse import Writer, build, ingest, load_reference, refresh_catalogue
+from observatory.contract.settings import Settings
 from tests.conftest import MIRROR, needs_mirror
 
 pytestmark = needs_mirror
@@ -194,8 +194,8 @@ def test_lima_metropolitana_region_lima_and_callao_add_up_to_their_departments(r
 
 def test_the_xlsx_release_reads_the_same_way():
     """The March-2025 release comes as XLSX with the ubigeo stored as a number."""
-    from observatory.ingest import recipe_runner
-    from observatory.ingest.warehouse import context
+    from observatory.build import recipe_runner
+    from observatory.build.warehouse import context
 
     settings = Settings.from_env(environ={}, mirror=str(MIRROR))
     path = sidpol("2025-03")
@@ -299,7 +299,7 @@ def test_a_build_that_fails_leaves_the_previous_warehouse(tmp_path, real_warehou
     shutil.copyfile(real_warehouse, warehouse)
     before = sha256_of(warehouse)
     settings = Settings.from_env(environ={}, data_dir=str(data), warehouse=str(warehouse), mirror=str(MIRROR))
-    from observatory.ingest.sources import FetchError
+    from observatory.build.sources import FetchError
 
     with pytest.raises(FetchError) as info:
         build(settings, log=lambda _: None)
@@ -316,10 +316,10 @@ RELATIVE_TOLERANCE = 1e-4  # the table's 5 significant figures
 def test_a_small_district_rate_carries_the_textbook_poisson_interval(real_warehouse):
     """A district with exactly 10 complaints in 2024: the published rate per 100,000 women and its
     95% interval are the textbook exact bounds for 10 events over the denominator the rate uses."""
-    from observatory import explore
-    from observatory.db import Warehouse
-    from observatory.site import load_site
-    from observatory.urlstate import parse
+    from observatory.contract.site import load_site
+    from observatory.views import explore
+    from observatory.views.urlstate import parse
+    from observatory.warehouse.db import Warehouse
 
     con = duckdb.connect(str(real_warehouse), read_only=True)
     code, n, women = con.execute(

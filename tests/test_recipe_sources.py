@@ -12,11 +12,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from observatory.config import Settings
-from observatory.ingest import recipe_runner
-from observatory.ingest.errors import IngestError
-from observatory.ingest.sources import load_declared, locate, sha256_of
-from observatory.ingest.warehouse import context, ingest
+from observatory.build import recipe_runner
+from observatory.build.errors import IngestError
+from observatory.build.sources import load_declared, locate, sha256_of
+from observatory.build.warehouse import context, ingest
+from observatory.contract.settings import Settings
 from tests.conftest import MIRROR, needs_mirror
 from tests.published_digest import digest
 
@@ -188,8 +188,8 @@ def shelter_names() -> set[str]:
 def test_no_shelter_name_or_place_in_any_page_download_or_api_answer(real_warehouse, tmp_path):
     from dash._utils import to_json
 
-    from app import create_app
-    from observatory import services
+    from observatory.web import services
+    from observatory.web.app import create_app
 
     names = shelter_names()
     assert len(names) >= 20 and all(n.strip() for n in names)
@@ -255,8 +255,8 @@ def _text(node) -> str:
 def test_the_instituciones_page_shows_the_ministerio_publico_with_its_caveat(real_warehouse):
     from dash._utils import to_json
 
-    from app import create_app
-    from observatory import institutions
+    from observatory.web import institutions
+    from observatory.web.app import create_app
 
     settings = Settings.from_env(environ={}, warehouse=str(real_warehouse), mirror=str(MIRROR))
     app = create_app(settings)

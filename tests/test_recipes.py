@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from observatory.__main__ import main
-from observatory.ingest.adapters import Context
-from observatory.ingest.errors import IngestError
-from observatory.ingest.recipe_runner import run
-from observatory.ingest.recipes import RecipeError, load_recipe
-from observatory.ingest.sources import sha256_of
+from observatory.build.adapters import Context
+from observatory.build.errors import IngestError
+from observatory.build.recipe_runner import run
+from observatory.build.recipes import RecipeError, load_recipe
+from observatory.build.sources import sha256_of
 
 # A made-up country XX (codes like Colombia's DIVIPOLA): departments of 2 digits, municipalities of
 # 5; the police file gives an 8-digit place code whose first 5 digits are the municipality.

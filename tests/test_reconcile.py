@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from observatory.db import Warehouse
-from observatory.ingest.warehouse import ingest
-from observatory.reconcile import figures, gaps
+from observatory.build.warehouse import ingest
+from observatory.views.reconcile import figures, gaps
+from observatory.warehouse.db import Warehouse
 from tests.conftest import FIXTURES, needs_mirror
 
 pytestmark = needs_mirror

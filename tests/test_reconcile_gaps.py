@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory.reconcile import gaps, institutions
+from observatory.views.reconcile import gaps, institutions
 
 COLUMNS = ["institution", "year", "value", "status", "hidden"]
 LONG = pd.DataFrame(

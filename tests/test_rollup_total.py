@@ -12,10 +12,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from observatory import queries
-from observatory.db import Warehouse
-from observatory.ingest.warehouse import ingest, missing_tables
-from observatory.schema import BREAKDOWNS
+from observatory.build.warehouse import ingest, missing_tables
+from observatory.contract.schema import BREAKDOWNS
+from observatory.warehouse import queries
+from observatory.warehouse.db import Warehouse
 from tests.conftest import FIXTURES, needs_mirror
 
 TOTAL = {b: "total" for b in BREAKDOWNS}

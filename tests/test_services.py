@@ -7,8 +7,8 @@ import math
 import duckdb
 import pytest
 
-from observatory.ingest.errors import IngestError
-from observatory.ingest.warehouse import ingest
+from observatory.build.errors import IngestError
+from observatory.build.warehouse import ingest
 from tests.conftest import FIXTURES, needs_mirror
 
 pytestmark = needs_mirror

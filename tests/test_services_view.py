@@ -11,11 +11,12 @@ import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
-from observatory import explore, services
-from observatory.config import Settings
-from observatory.db import Warehouse
-from observatory.i18n import NBSP
-from observatory.site import load_site
+from observatory.contract.i18n import NBSP
+from observatory.contract.settings import Settings
+from observatory.contract.site import load_site
+from observatory.views import explore
+from observatory.warehouse.db import Warehouse
+from observatory.web import services
 from tests.browser.tiny_geo import boundaries_for, write_layers
 from tests.fixtures import services as fixture
 from tests.fixtures import tiny
@@ -198,7 +199,7 @@ def test_no_directory_says_so_and_how_to_load_one(empty_ctx):
 
 @pytest.fixture(scope="module")
 def client(ctx):
-    from app import create_app
+    from observatory.web.app import create_app
 
     app = create_app(ctx.settings, boundaries=ctx.boundaries)
     app.server.config["OBSERVATORY_API_LIMIT"] = "10000 per minute"

@@ -8,9 +8,9 @@ import dash
 import pytest
 from dash import html
 
-from observatory.config import Settings
-from observatory.db import Warehouse
-from observatory.serving import install
+from observatory.contract.settings import Settings
+from observatory.warehouse.db import Warehouse
+from observatory.web.serving import install
 
 
 def make_app(path) -> dash.Dash:
@@ -85,7 +85,7 @@ def test_a_corrupt_warehouse_gives_the_maintenance_page(tmp_path):
 
 def real_app_client(path):
     """The production app (``create_app``, as ``gunicorn app:server`` builds it) over ``path``."""
-    from app import create_app
+    from observatory.web.app import create_app
 
     return create_app(Settings.from_env(environ={}, warehouse=str(path))).server.test_client()
 
@@ -160,7 +160,7 @@ def test_settle_reads_the_reference_data_and_freezes_what_exists(tiny_warehouse,
     the collector's full passes; without a warehouse it still starts (read later)."""
     import gc
 
-    from app import create_app, settle
+    from observatory.web.app import create_app, settle
 
     app = create_app(Settings.from_env(environ={}, warehouse=str(tiny_warehouse)))
     gc.unfreeze()

@@ -17,9 +17,9 @@ import pytest
 from dash import dcc, html
 
 from bench import interactions
-from observatory import serving
-from observatory.config import Settings
-from observatory.db import Warehouse
+from observatory.contract.settings import Settings
+from observatory.warehouse.db import Warehouse
+from observatory.web import serving
 from tests.browser.tiny_geo import write_layers
 
 PLOTLY_URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
@@ -139,7 +139,7 @@ def test_a_file_changed_after_start_up_is_served_by_dash(tiny_warehouse, copies)
 
 
 def explore_app(warehouse, folder, cache_mb: int):
-    from app import create_app
+    from observatory.web.app import create_app
 
     settings = Settings.from_env(
         environ={},

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from observatory import queries
-from observatory.config import ROOT, Settings
-from observatory.db import Warehouse
-from observatory.site import SiteError, check_scope, check_scope_against, load_site
+from observatory.contract.settings import ROOT, Settings
+from observatory.contract.site import SiteError, check_scope_against, load_site
+from observatory.warehouse import queries
+from observatory.warehouse.db import Warehouse
+from observatory.web.app import check_scope
 
 SITE = ROOT / "data" / "site.toml"
 SHIPPED = sorted((ROOT / "data" / "sites").glob("*.toml"))
@@ -117,7 +118,7 @@ def test_the_scope_is_checked_against_the_warehouse(tmp_path, tiny_warehouse):
 
 
 def test_an_app_with_a_bad_scope_does_not_start(tmp_path, tiny_warehouse):
-    from app import create_app
+    from observatory.web.app import create_app
 
     settings = Settings.from_env(
         environ={}, warehouse=str(tiny_warehouse), site=str(regional(tmp_path, '"20"'))

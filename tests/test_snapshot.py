@@ -11,11 +11,12 @@ import time
 import duckdb
 import pytest
 
-from observatory import explore, queries, snapshot
-from observatory.config import Settings
-from observatory.db import Warehouse, WarehouseUnavailable
-from observatory.site import load_site
-from observatory.snapshot import Memo
+from observatory.contract.settings import Settings
+from observatory.contract.site import load_site
+from observatory.views import explore
+from observatory.warehouse import queries, snapshot
+from observatory.warehouse.db import Warehouse, WarehouseUnavailable
+from observatory.warehouse.snapshot import Memo
 
 
 def test_memo_keeps_the_last_entries_asked():

@@ -19,7 +19,7 @@ from bench.synth import (
     months_for,
     reference_districts,
 )
-from observatory.ingest.warehouse import check, rebuild_rollup
+from observatory.build.warehouse import check, rebuild_rollup
 from tests.fixtures import tiny
 
 N = 20_000

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from observatory.ingest.territories import change_year, vintages
+from observatory.build.territories import change_year, vintages
 
 TERRITORIES = pd.DataFrame(
     {

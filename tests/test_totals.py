@@ -1,4 +1,4 @@
-"""Views without breakdowns are answered from the totals held in memory (``observatory.totals``):
+"""Views without breakdowns are answered from the totals held in memory (``observatory.warehouse.totals``):
 the same frames, dtypes included, as the SQL files give for the same questions."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory import queries, snapshot
-from observatory.db import Warehouse
+from observatory.warehouse import queries, snapshot
+from observatory.warehouse.db import Warehouse
 from tests.conftest import needs_mirror
 
 

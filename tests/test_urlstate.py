@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from observatory.urlstate import MAX_COMPARE, ViewState, parse, to_params, to_search
+from observatory.views.urlstate import MAX_COMPARE, ViewState, parse, to_params, to_search
 
 DEFAULTS = ViewState(
     indicator="pe_denuncias_vcm",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from observatory.ingest import warehouse
-from observatory.ingest.sources import sha256_of
+from observatory.build import warehouse
+from observatory.build.sources import sha256_of
 from tests.conftest import needs_mirror
 
 pytestmark = needs_mirror

@@ -11,8 +11,8 @@ import shutil
 import duckdb
 import pytest
 
-from observatory.ingest.sources import sha256_of
-from observatory.ingest.warehouse import ingest
+from observatory.build.sources import sha256_of
+from observatory.build.warehouse import ingest
 from tests.conftest import FIXTURES, needs_mirror
 
 FILES = FIXTURES / "files"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from observatory.config import Settings
+from observatory.contract.settings import Settings
 from tests.browser.tiny_geo import boundaries_for, write_layers
 from tests.fixtures import tiny
 
@@ -84,7 +84,7 @@ def serving(flask_app):
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app on a copy of the tiny warehouse, served from a thread: yields its base URL."""
-    from app import create_app
+    from observatory.web.app import create_app
 
     folder = tmp_path_factory.mktemp("browser")
     warehouse = tiny.build(folder / "observatory.duckdb")

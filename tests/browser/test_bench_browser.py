@@ -10,7 +10,7 @@ import pytest
 
 from bench import browser as bench
 from bench.naive import NaivePeer, _names, create_app
-from observatory.config import Settings
+from observatory.contract.settings import Settings
 from tests.browser.conftest import serving
 from tests.browser.tiny_geo import boundaries_for, write_layers
 from tests.fixtures import tiny
@@ -18,7 +18,7 @@ from tests.fixtures import tiny
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory, browser):
-    from app import create_app as observatory
+    from observatory.web.app import create_app as observatory
 
     folder = tmp_path_factory.mktemp("bench-browser")
     warehouse = tiny.build(folder / "observatory.duckdb")

@@ -12,7 +12,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from observatory.config import Settings
+from observatory.contract.settings import Settings
 from tests.browser.conftest import DESKTOP, serving
 from tests.conftest import needs_mirror
 
@@ -26,8 +26,8 @@ ZERO = {"01", "17", "18", "24"}
 
 @pytest.fixture(scope="module")
 def honest_server(real_warehouse, tmp_path_factory):
-    from app import create_app
-    from observatory.ingest.warehouse import ingest
+    from observatory.build.warehouse import ingest
+    from observatory.web.app import create_app
 
     folder = tmp_path_factory.mktemp("honest")
     warehouse = folder / "observatory.duckdb"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from observatory.config import ROOT, Settings
+from observatory.contract.settings import ROOT, Settings
 from tests.browser.conftest import DESKTOP, PHONE, _page, serving
 
 REAL_WAREHOUSE = ROOT / "data" / "warehouse" / "observatory.duckdb"
@@ -206,7 +206,7 @@ def real_server():
     """The app on the real warehouse this worktree built (read-only), with its boundary layers."""
     if not REAL_WAREHOUSE.is_file():
         pytest.skip(f"{REAL_WAREHOUSE} has not been built (python -m observatory build)")
-    from app import create_app
+    from observatory.web.app import create_app
 
     app = create_app(Settings.from_env(environ={}, warehouse=str(REAL_WAREHOUSE)))
     with serving(app.server) as url:

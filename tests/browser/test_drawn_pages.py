@@ -3,12 +3,12 @@ line is the country's, an unknown address shows the site's own not-found view wi
 
 from __future__ import annotations
 
-from observatory.config import Settings
+from observatory.contract.settings import Settings
 from tests.browser.conftest import PHONE, serving
 
 
 def test_the_maintenance_page_is_styled_and_names_the_country_s_help_line(context, tmp_path):
-    from app import create_app
+    from observatory.web.app import create_app
 
     app = create_app(Settings.from_env(environ={}, warehouse=str(tmp_path / "none.duckdb"), country="SV"))
     page = context.new_page()

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from observatory.config import Settings
+from observatory.contract.settings import Settings
 from tests.browser.conftest import DESKTOP, serving
 from tests.browser.test_explore import MAP
 from tests.conftest import needs_mirror
@@ -18,7 +18,7 @@ pytestmark = needs_mirror
 
 @pytest.fixture(scope="module")
 def server(sv_warehouse):
-    from app import create_app
+    from observatory.web.app import create_app
 
     settings = Settings.from_env(environ={}, warehouse=str(sv_warehouse), country="SV")
     app = create_app(settings)  # boundaries from the warehouse's geo/ folder, as in production

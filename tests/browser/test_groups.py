@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from observatory.config import Settings
+from observatory.contract.settings import Settings
 from tests.browser.conftest import DESKTOP, serving
 from tests.browser.test_explore import MAP, choose, wait_url
 from tests.conftest import needs_mirror
@@ -15,7 +15,7 @@ pytestmark = needs_mirror
 
 @pytest.fixture(scope="module")
 def server(real_warehouse):
-    from app import create_app
+    from observatory.web.app import create_app
 
     app = create_app(Settings.from_env(environ={}, warehouse=str(real_warehouse)))
     with serving(app.server) as url:

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from observatory.config import Settings
+from observatory.contract.settings import Settings
 from tests.browser.conftest import DESKTOP, serving
 from tests.conftest import FIXTURES, needs_mirror
 
@@ -16,8 +16,8 @@ pytestmark = needs_mirror
 
 @pytest.fixture(scope="module")
 def server(real_warehouse, tmp_path_factory):
-    from app import create_app
-    from observatory.ingest.warehouse import ingest
+    from observatory.build.warehouse import ingest
+    from observatory.web.app import create_app
 
     folder = tmp_path_factory.mktemp("institutions")
     warehouse = folder / "observatory.duckdb"

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from observatory.config import ROOT, Settings
+from observatory.contract.settings import ROOT, Settings
 from tests.browser.conftest import DESKTOP, PHONE, serving
 from tests.browser.test_explore import MAP
 from tests.conftest import needs_mirror
@@ -21,7 +21,7 @@ SITES = ROOT / "data" / "sites"
 
 @pytest.fixture(scope="module")
 def el_alto(bo_warehouse):
-    from app import create_app
+    from observatory.web.app import create_app
 
     settings = Settings.from_env(
         environ={}, warehouse=str(bo_warehouse), country="BO", site=str(SITES / "el-alto.toml")
@@ -33,9 +33,9 @@ def el_alto(bo_warehouse):
 @pytest.fixture(scope="module")
 def independencia(real_warehouse, tmp_path_factory):
     """The real warehouse with Peru's district layer built beside it (the only one the home needs)."""
-    from app import create_app
-    from observatory.ingest.boundaries import build_boundaries
-    from observatory.ingest.boundaries_step import declared_layers
+    from observatory.build.boundaries import build_boundaries
+    from observatory.build.boundaries_step import declared_layers
+    from observatory.web.app import create_app
 
     folder = tmp_path_factory.mktemp("independencia")
     shutil.copyfile(real_warehouse, folder / "observatory.duckdb")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from bench.audit import settled, show_maps
-from observatory import plotlyjs
+from observatory.contract import plotly_bundles
+from observatory.web import plotlyjs
 
 
 def test_the_page_registers_only_the_observatorys_traces(page):
-    if not plotlyjs.built():
+    if not plotly_bundles.built():
         pytest.skip("the plotly.js bundles are not built (npm ci && npm run build:plotly)")
     page.goto(page.base + "/?from=2024-01")
     settled(page, "/")

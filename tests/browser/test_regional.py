@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from observatory.config import ROOT, Settings
+from observatory.contract.settings import ROOT, Settings
 from tests.browser.conftest import DESKTOP, _page, serving
 from tests.browser.test_explore import no_errors, wait_map, wait_text, wait_url
 from tests.browser.tiny_geo import boundaries_for, write_layers
@@ -18,7 +18,7 @@ PRIMARY = "#0b4f6c"
 @pytest.fixture(scope="module")
 def regional_server(tmp_path_factory):
     """The app on the tiny warehouse with data/sites/piura.toml re-scoped to Lima (15)."""
-    from app import create_app
+    from observatory.web.app import create_app
 
     folder = tmp_path_factory.mktemp("regional")
     warehouse = tiny.build(folder / "observatory.duckdb")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from observatory.config import Settings
+from observatory.contract.settings import Settings
 from tests.browser.conftest import DESKTOP, _page, serving
 from tests.browser.test_explore import choose, no_errors, wait_text, wait_url
 from tests.browser.tiny_geo import boundaries_for, write_layers
@@ -16,7 +16,7 @@ MAP = "document.querySelector('#svc-map .js-plotly-plot')"
 
 @pytest.fixture(scope="module")
 def services_server(tmp_path_factory):
-    from app import create_app
+    from observatory.web.app import create_app
 
     folder = tmp_path_factory.mktemp("browser-services")
     warehouse = fixture.build(folder / "observatory.duckdb")

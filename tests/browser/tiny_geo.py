@@ -2,7 +2,7 @@
 
 Paramonga (150202) and "No especificado" (99) have no polygon, as in the fixture. The files
 are named like the build's (``pe-<level>.geojson`` in the warehouse's ``geo`` folder), so
-``observatory.geo.Boundaries`` reads them; ``boundaries_for`` falls back to a minimal reader
+``observatory.warehouse.geo.Boundaries`` reads them; ``boundaries_for`` falls back to a minimal reader
 with the same interface while that module is not there.
 """
 
@@ -57,7 +57,7 @@ def write_layers(folder: Path) -> Path:
 
 
 class FolderBoundaries:
-    """The part of ``observatory.geo.Boundaries`` the app uses, over a folder of layers."""
+    """The part of ``observatory.warehouse.geo.Boundaries`` the app uses, over a folder of layers."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -89,9 +89,9 @@ class FolderBoundaries:
 
 
 def boundaries_for(folder: Path, shipped: Path | None = None):
-    """``observatory.geo.Boundaries`` over ``folder`` when that module exists, else ``FolderBoundaries``."""
+    """``observatory.warehouse.geo.Boundaries`` over ``folder`` when that module exists, else ``FolderBoundaries``."""
     try:
-        from observatory.geo import Boundaries
+        from observatory.warehouse.geo import Boundaries
     except ImportError:
         return FolderBoundaries(folder)
     try:

@@ -1,0 +1,1 @@
+"""What every layer shares: settings, the schema, the country packs, the catalogue, i18n."""

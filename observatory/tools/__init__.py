@@ -1,0 +1,1 @@
+"""Offline commands that stand apart from the app (record linkage)."""

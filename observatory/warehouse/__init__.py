@@ -1,0 +1,1 @@
+"""The one door to the data: the read-only DuckDB file, its named queries and its snapshot."""

@@ -1,0 +1,1 @@
+"""The Dash app and its doors: pages, callbacks, the API, embeds and serving rules."""
