@@ -1,9 +1,10 @@
 """Locust journeys of a reader of the explore page, as the browser makes them.
 
 Each simulated reader opens the page (GET /, the Dash layout and dependencies, the page router
-callback and the four cards), then repeatedly filters (indicator, period, department: the
-``sync`` callback, then the cards for the new query string), drills down (a map click) and
-downloads the table as CSV (the ``download`` callback). Callback bodies are built from the
+callback and the first call of the view callback), then repeatedly filters (indicator, period,
+department: one ``view`` request each, which returns the new query string, the controls and every
+card), drills down (a map click: one request) and downloads the table as CSV (the ``download``
+callback). Callback bodies are built from the
 app's own ``/_dash-dependencies``, so ids and outputs are the real ones.
 
 Run by ``python -m bench.load`` (which starts gunicorn); by hand:
@@ -76,25 +77,17 @@ class Reader(HttpUser):
             r.success()
             return data
 
-    def cards(self, step: str) -> None:
-        """The cards that follow the URL: header, map, series, ranking."""
-        v = {
+    def sync(self, changed: str, value, step: str) -> None:
+        """A control or map change (or the URL) -> the new query string, the controls and every card:
+        the one request of an interaction (as the browser)."""
+        values = {
             "url.search": self.search,
             "viewport.data": [1366, 768],
-            "table-sort.data": None,
+            "table-sort.data": {"col": "shown", "desc": True},
             "series-table-toggle.n_clicks": 0,
+            changed: value,
         }
-        self.callback("view-title.children", v, ["url.search"], f"{step}: header")
-        self.callback("map.figure", v, ["url.search"], f"{step}: map")
-        self.callback("series.figure", v, ["url.search"], f"{step}: series")
-        # The series table follows the URL too; closed (no clicks on its summary), it sends nothing.
-        self.callback("series-table.children", v, ["url.search"], f"{step}: series table")
-        self.callback("ranking.figure", v, ["url.search"], f"{step}: ranking")
-
-    def sync(self, changed: str, value, step: str) -> None:
-        """A control or map change -> the new query string and control options (as the browser)."""
-        values = {"url.search": self.search, changed: value}
-        out = self.callback("url.search...f-indicator.value", values, [changed], f"{step}: sync")
+        out = self.callback("url.search...f-indicator.value", values, [changed], f"{step}: view")
         new = out.get("url", {}).get("search")
         if isinstance(new, str):
             self.search = new
@@ -115,7 +108,6 @@ class Reader(HttpUser):
             "open: page content",
         )
         self.sync("url.search", "", "open")
-        self.cards("open")
 
     # ------------------------------------------------------------------ journeys
 
@@ -129,7 +121,6 @@ class Reader(HttpUser):
         departments = [d for d in self.options.get("f-department", []) if d]
         if departments:
             self.sync("f-department.value", random.choice(departments), "filter")
-        self.cards("filter")
 
     @task(2)
     def drill_down(self) -> None:
@@ -139,7 +130,6 @@ class Reader(HttpUser):
             return
         click = {"points": [{"location": random.choice(areas)}]}
         self.sync("map.clickData", click, "drill down")
-        self.cards("drill down")
 
     @task(1)
     def download(self) -> None:
