@@ -602,10 +602,12 @@ def measure(
             for step in steps:
                 for app, (_, page) in pages.items():
                     shot = shots / f"{app}-{step.key}.png" if shots and rep == 0 else None
-                    try:
-                        samples[app][step.key].append(run_step(page, bases[app], step, shot))
-                    except StepFailed as exc:
-                        failures[app].append(f"rep {rep} {step.key}: {exc}")
+                    for attempt in range(2):  # a step that failed is tried once more, from its page
+                        try:
+                            samples[app][step.key].append(run_step(page, bases[app], step, shot))
+                            break
+                        except StepFailed as exc:
+                            failures[app].append(f"rep {rep} {step.key} (try {attempt + 1}): {exc}")
         finally:
             for app, (context, page) in pages.items():
                 errors[app].extend(page.errors)
