@@ -22,7 +22,7 @@ The yearly pre-aggregate was not adopted: at 10M rows a query is 10-20 ms of an 
 several hundred (bench/interactions.py), so it would not pay for its build time and space.
 
 The queries are this module's own SQL strings (shaped like observatory/warehouse/sql/explore_*.sql),
-never files under observatory/sql. Synthetic warehouses are written under ``--out``
+never files under observatory/warehouse/sql. Synthetic warehouses are written under ``--out``
 (default bench/data/, to be ignored by git); ``--quick`` (100k rows, one run) works in a
 temporary folder and leaves nothing behind. Tests never run this module.
 """

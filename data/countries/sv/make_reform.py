@@ -216,7 +216,7 @@ def main(argv: list[str]) -> None:
         source = Path(argv[0])
     else:
         sys.path.insert(0, str(HERE.parents[2]))
-        from observatory.config import Settings
+        from observatory.contract.settings import Settings
 
         source = Path(Settings.from_env().mirror) / "geo/sv/sv_municipios_munA_attributes_pop2007.csv"
     with open(source, encoding="utf-8-sig") as fh:
