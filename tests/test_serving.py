@@ -176,3 +176,23 @@ def test_settle_reads_the_reference_data_and_freezes_what_exists(tiny_warehouse,
         settle(missing)  # no warehouse: nothing read, and no error
     finally:
         gc.unfreeze()
+
+
+def test_a_settled_worker_knows_the_scripts_of_a_page_another_worker_sent(tiny_warehouse):
+    """gunicorn runs several workers: the page shell can come from one and its scripts be asked
+    of another. Dash learns which scripts it may serve (``registered_paths``) only when it renders
+    a shell, so ``settle`` renders one: what the precompressed copies do not cover (async chunks,
+    small files) would otherwise be answered 404 by a worker that never sent a page."""
+    import gc
+
+    from observatory.web.app import create_app, settle
+
+    fresh = create_app(Settings.from_env(environ={}, warehouse=str(tiny_warehouse)))
+    assert not fresh.registered_paths  # what a new worker knew
+    app = create_app(Settings.from_env(environ={}, warehouse=str(tiny_warehouse)))
+    try:
+        settle(app)
+    finally:
+        gc.unfreeze()
+    assert {"dash", "plotly"} <= set(app.registered_paths)
+    assert any(p.startswith("dcc/") for p in app.registered_paths["dash"])

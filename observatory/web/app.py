@@ -187,5 +187,11 @@ def settle(app: dash.Dash) -> None:
         explore.territories(ctx)
         if default.country != "*":  # the opening view's totals, held in memory (observatory.warehouse.totals)
             totals.load(ctx.snapshot, default.id, ctx.country, default.granularity)
+    # Dash registers the scripts it may serve (_dash-component-suites) when it renders the page
+    # shell: a gunicorn worker that has not rendered one yet answered 404 for the scripts of a
+    # page another worker sent, and that page stayed blank (seen by bench/browser.py).
+    with app.server.test_request_context("/"):
+        app._setup_server()
+        app.index()
     gc.collect()
     gc.freeze()
