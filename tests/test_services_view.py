@@ -216,13 +216,14 @@ def test_api_publishes_the_services_figures(client):
     assert rows["1501"]["points"] == 3 and rows["1501"]["shelters"] == 1 and rows["1502"]["without"]
     assert body["case_indicator"] == "pe_denuncias_vcm" and body["directory_release"] == "2024"
     assert "Secreto" not in r.get_data(as_text=True)
-    csv = client.get("/api/v1/services?area=15&type=cem&format=csv")
+    csv = client.get("/api/v1/services?area=15&type=CEM&format=csv")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     assert client.get("/api/v1/services?type=CEM").json["figures"]["points"] == 2
 
 
 def test_api_refuses_bad_services_parameters(client):
-    assert client.get("/api/v1/services?area=XX").status_code == 400
+    assert client.get("/api/v1/services?area=XX").status_code == 404  # well formed, no such area
+    assert client.get("/api/v1/services?type=cem").status_code == 400  # types are upper case
     r = client.get("/api/v1/services?type=SPA")
     assert r.status_code == 400 and "SPA" in r.json["error"] and "CEM" in r.json["error"]
     assert client.get("/api/v1/services?colour=red").status_code == 400

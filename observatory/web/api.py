@@ -355,7 +355,7 @@ def services_route():
                         value=",".join(unknown),
                         allowed=", ".join(known),
                     ),
-                    404,
+                    400 if known else 404,  # the document enumerates the known types
                 )
     except BadRequest as exc:
         return bad_request(exc, True)
@@ -554,7 +554,7 @@ def download(name: str):
             )
         view = checked_view(ctx, params, lang)
     except BadRequest as exc:
-        return bad_request(exc, False)
+        return bad_request(BadRequest(str(exc)), False)  # downloads are outside the document: 400
     today = dt.date.today()
     try:
         body = _export(ctx, view, chart, fmt, size, permalink(ctx, view), today)
