@@ -148,7 +148,7 @@ def test_an_unknown_country_is_refused_naming_the_packs(live, country, capsys):
     )
     err = capsys.readouterr().err
     assert code == 2
-    assert f"unknown country {country!r}" in err and "available: PE (Peru), SV (El Salvador)" in err
+    assert f"unknown country {country!r}" in err and all(p in err for p in ("available:", "PE (Peru)", "SV (El Salvador)"))
     assert sha256_of(live.warehouse_path) == before
 
 
@@ -236,12 +236,21 @@ def test_a_rollback_under_load_fails_no_read(live, tmp_path):
     path.write_text("territory_code,period,indicator,value\n15,2019,pe_feminicidios,4\n")
     ingest(live, "generic", path, log=quiet)
     warehouse = Warehouse(live.warehouse_path)
+
+    def count() -> int:
+        return int(warehouse.run("health").iloc[0]["observations"])
+
+    after = count()
+    rollback(live)
+    before = count()
+    ingest(live, "generic", path, log=quiet)
+    assert count() == after  # the load again, on the file the rollback brought back
     seen, errors, stop = set(), [], threading.Event()
 
     def read():
         while not stop.is_set():
             try:
-                seen.add(int(warehouse.run("health").iloc[0]["observations"]))
+                seen.add(count())
             except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
                 errors.append(repr(exc))
 
@@ -257,7 +266,9 @@ def test_a_rollback_under_load_fails_no_read(live, tmp_path):
         for t in readers:
             t.join()
     assert errors == []
-    assert len(seen) == 2  # the observation counts before and after the one-row load
+    # every read saw a whole file: the one before the one-row load or the one after it (which of
+    # them a reader caught depends on the scheduler)
+    assert seen and seen <= {before, after}
 
 
 @pytest.mark.parametrize(

@@ -958,6 +958,8 @@ def _ingest_into(
         country = options.get("country") or settings.country
         return _ingest_population(con, ctx, path, release, started, sha, country=country)
     if source != "generic" and declared.adapter(source) == "recipe":
+        if not allow_older:  # a release replaces its source's cells: never by an older one
+            _refuse_older_release(con, source, release, path.name)
         return _ingest_recipe(con, settings, ctx, source, path, release, started, sha, options)
     if source != "generic" and declared.adapter(source) == "services":
         country = options.get("country") or settings.country
