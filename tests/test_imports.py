@@ -148,7 +148,9 @@ def test_an_unknown_country_is_refused_naming_the_packs(live, country, capsys):
     )
     err = capsys.readouterr().err
     assert code == 2
-    assert f"unknown country {country!r}" in err and all(p in err for p in ("available:", "PE (Peru)", "SV (El Salvador)"))
+    assert f"unknown country {country!r}" in err and all(
+        p in err for p in ("available:", "PE (Peru)", "SV (El Salvador)")
+    )
     assert sha256_of(live.warehouse_path) == before
 
 
