@@ -409,7 +409,7 @@ def run_step(page, base: str, step: Step, shot: Path | None = None) -> dict:
     if step.kind == "dropdown":
         target = _open_option(page, step)
     elif step.kind == "radio":
-        target = page.locator(f'#{step.control} [role=option]:has(input[value="{step.value}"])').first
+        target = page.locator(f'#{step.control} label:has(input[value="{step.value}"])').first
         target.scroll_into_view_if_needed()
     elif step.kind == "map":
         x, y = _map_point(page, *step.point)

@@ -31,7 +31,7 @@ def test_explicit_value_beats_environment_beats_default(tmp_path):
         ({"OBSERVATORY_DEBUG": "flase"}, ["OBSERVATORY_DEBUG='flase'", "true or false"]),
         ({"OBSERVATORY_PRECOMPRESS": "ture"}, ["OBSERVATORY_PRECOMPRESS='ture'", "true or false"]),
         ({"OBSERVATORY_DISCLOSURE": "of"}, ["OBSERVATORY_DISCLOSURE='of'", "on or off"]),
-        ({"OBSERVATORY_COUNTRY": "XX"}, ["OBSERVATORY_COUNTRY='XX'", "available: PE, SV"]),
+        ({"OBSERVATORY_COUNTRY": "XX"}, ["OBSERVATORY_COUNTRY='XX'", "available: BO, PE, SV"]),
         (
             {"OBSERVATORY_BOUNDARIES": "osm"},
             ["OBSERVATORY_BOUNDARIES='osm'", "mapsperu or peru-geojson-2016"],

@@ -26,7 +26,15 @@ def haversine(lat1, lon1, lat2, lon2):
 @pytest.fixture
 def loaded(live):
     settings = live
-    ingest(settings, "pe_servicios", FILES / "services_ok.csv", release="2025", log=lambda _: None)
+    # the build loaded MIMP's 2026 directory: this older, hand-made one replaces it on purpose
+    ingest(
+        settings,
+        "pe_servicios",
+        FILES / "services_ok.csv",
+        release="2025",
+        allow_older=True,
+        log=lambda _: None,
+    )
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     yield con
     con.close()
@@ -76,7 +84,14 @@ def test_distance_from_each_district_to_the_nearest_public_point(loaded):
 def test_a_bad_directory_is_refused_with_rows_and_columns(live):
     settings = live
     with pytest.raises(IngestError) as info:
-        ingest(settings, "pe_servicios", FILES / "services_bad.csv", release="2025", log=lambda _: None)
+        ingest(
+            settings,
+            "pe_servicios",
+            FILES / "services_bad.csv",
+            release="2025",
+            allow_older=True,
+            log=lambda _: None,
+        )
     assert "coordinates outside PE" in str(info.value) and "row 3" in str(info.value)
     with pytest.raises(IngestError) as info:
         ingest(settings, "pe_servicios", FILES / "services_ok.csv", log=lambda _: None)
