@@ -57,7 +57,7 @@ def test_every_interaction_happens_on_both_apps(measured):
     assert ours["drill"]["url"].split("?")[1].startswith("area=1501")  # the click on Lima's polygon
     assert "compare=1502" in ours["compare"]["url"]
     assert "measure=count" in ours["measure"]["url"]
-    assert ours["drill"]["geometry"] == 1  # the districts' layer, fetched after the click
+    assert ours["drill"]["geometry"] == 0  # the districts' layer was prefetched before the click
 
 
 def test_requests_are_counted_in_the_page_and_by_playwright(measured):
