@@ -123,6 +123,14 @@ def context(browser):
 
 
 def _page(context, live_server, viewport):
+    # Month names, plurals and number marks are the process's country's (i18n.use_country,
+    # use_numbers: one country per process, as deployed). Tests here serve several countries from
+    # one process, so a Peruvian page takes Peru's back from whichever app was created last.
+    from observatory.contract import countries, i18n
+
+    peru = countries.pack(Settings.from_env(environ={}).data_dir, "PE")
+    i18n.use_country(peru.code)
+    i18n.use_numbers(peru.numbers)
     page = context.new_page()
     page.set_viewport_size(viewport)
     page.errors = []
